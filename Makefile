@@ -1,0 +1,21 @@
+# The README's commands. Each one sets up .venv/ first if needed (tools/install.sh is
+# idempotent: seconds when everything is installed, ~30 min on a fresh machine for the mmcv build).
+PY := .venv/bin/python
+SHARED ?= ../shared
+
+.PHONY: install demo test lint clean-demo
+
+install:
+	bash tools/install.sh
+
+demo: install
+	$(PY) tools/demo.py --work-dir work_dirs/demo
+
+test: install
+	$(PY) -m pytest tests
+
+lint: install
+	$(PY) -m ruff check mmlaplace tools tests configs
+
+clean-demo:
+	rm -rf work_dirs/demo data/synthetic_faces

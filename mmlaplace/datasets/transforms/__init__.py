@@ -1,0 +1,3 @@
+from .pack_face_inputs import PackFaceInputs
+
+__all__ = ['PackFaceInputs']

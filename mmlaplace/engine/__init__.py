@@ -1,0 +1,3 @@
+from .amp import enable_amp
+
+__all__ = ['enable_amp']

@@ -1,0 +1,3 @@
+from .soft_argmax_head import SoftArgmaxHead
+
+__all__ = ['SoftArgmaxHead']
