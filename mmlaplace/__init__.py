@@ -11,8 +11,7 @@ from .version import __version__
 
 check_versions()
 
-from . import engine, models  # noqa: E402,F401  (registers modules)
-from .datasets import transforms  # noqa: E402,F401
+from . import datasets, engine, evaluation, models  # noqa: E402,F401  (registers modules)
 from .utils import register_checkpoint_loader  # noqa: E402
 
 register_checkpoint_loader()

@@ -73,8 +73,9 @@ def main() -> None:
     args = parse_args()
     cfg = Config.fromfile(args.config)
     cfg = merge_args(cfg, args)
-    # importing mmlaplace registers its modules and the checkpoint allow-list
-    import mmlaplace  # noqa: F401
+    # importing mmlaplace registers its modules and the weights-only checkpoint loader
+    from mmlaplace.engine import setup_cpu_distributed
+    setup_cpu_distributed(cfg, args.launcher)
     runner = Runner.from_cfg(cfg)
     runner.train()
 

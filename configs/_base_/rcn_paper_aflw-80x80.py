@@ -31,4 +31,5 @@ val_dataloader = dict(
         pipeline=val_pipeline))
 test_dataloader = val_dataloader
 val_evaluator = dict(type='NME', norm_mode='use_norm_item', norm_item='box_size')
-test_evaluator = val_evaluator
+test_evaluator = dict(
+    _delete_=True, type='NME', norm_mode='use_norm_item', norm_item='box_size')

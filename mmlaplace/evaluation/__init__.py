@@ -1,0 +1,3 @@
+from .metrics import HeatmapSpread, heatmap_spread
+
+__all__ = ['HeatmapSpread', 'heatmap_spread']

@@ -1,0 +1,4 @@
+"""Pose estimators: importing this package registers them into MMPose's ``MODELS``."""
+from .adversarial_topdown import AdversarialTopdownPoseEstimator
+
+__all__ = ['AdversarialTopdownPoseEstimator']
