@@ -4,7 +4,8 @@
 
 Steps (each visible in the log):
 1. generate the built-in synthetic 68-point faces into ``--data-root`` if they are absent;
-2. train the synthetic LaplaceKL config through ``tools/train.py``;
+2. train the synthetic LaplaceKL config through ``tools/train.py`` (skipped if the work dir
+   already holds the final checkpoint);
 3. evaluate NME (MMPose's ``NME``, inter-ocular) on the ``test`` and ``test_hard`` splits
    through ``tools/test.py``;
 4. draw heatmaps over test faces and predictions with their uncertainty (``*.png``), and write
@@ -32,12 +33,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--work-dir', default='work_dirs/demo')
     parser.add_argument('--config', default=DEFAULT_CONFIG)
     parser.add_argument('--data-root', default='data/synthetic_faces')
-    parser.add_argument('--epochs', type=int, default=40)
-    parser.add_argument('--batch-size', type=int, default=32)
-    parser.add_argument('--num-train', type=int, default=2000)
-    parser.add_argument('--num-test', type=int, default=300)
-    parser.add_argument('--num-test-hard', type=int, default=150)
-    parser.add_argument('--num-unlabeled', type=int, default=500)
+    parser.add_argument('--epochs', type=int, default=5)
+    parser.add_argument('--batch-size', type=int, default=16)
+    parser.add_argument('--num-train', type=int, default=1500)
+    parser.add_argument('--num-test', type=int, default=200)
+    parser.add_argument('--num-test-hard', type=int, default=100)
+    parser.add_argument('--num-unlabeled', type=int, default=200)
     parser.add_argument('--num-pictures', type=int, default=6)
     parser.add_argument('--workers', type=int, default=2, help='data loading / generation')
     parser.add_argument('--seed', type=int, default=0)
@@ -75,8 +76,7 @@ def main() -> None:
                      num_test=args.num_test, num_test_hard=args.num_test_hard,
                      num_unlabeled=args.num_unlabeled, num_workers=args.workers)
 
-    # 2. train
-    logger.info(f'[2/4] training {args.config} for {args.epochs} epochs')
+    # 2. train (skipped when this work dir already holds the final checkpoint)
     root = args.data_root.rstrip('/') + '/'
     workers = [f'{loader}.num_workers={args.workers}' for loader in
                ('train_dataloader', 'val_dataloader', 'test_dataloader')]
@@ -84,15 +84,19 @@ def main() -> None:
         workers += [f'{loader}.persistent_workers=False' for loader in
                     ('train_dataloader', 'val_dataloader', 'test_dataloader')]
     common = workers + [f'randomness.seed={args.seed}']
-    run(logger, 'train.py', [
-        args.config, '--work-dir', args.work_dir, '--cfg-options',
-        f'train_cfg.max_epochs={args.epochs}',
-        f'train_cfg.val_interval={max(1, args.epochs // 4)}',
-        f'train_dataloader.batch_size={args.batch_size}',
-        f'train_dataloader.dataset.data_root={root}',
-        f'default_hooks.checkpoint.interval={args.epochs}', *data_options(root, 'test'),
-        *common])
     ckpt = osp.join(args.work_dir, f'epoch_{args.epochs}.pth')
+    if osp.isfile(ckpt):
+        logger.info(f'[2/4] {ckpt} exists: training skipped (delete it to train again)')
+    else:
+        logger.info(f'[2/4] training {args.config} for {args.epochs} epochs')
+        run(logger, 'train.py', [
+            args.config, '--work-dir', args.work_dir, '--cfg-options',
+            f'train_cfg.max_epochs={args.epochs}',
+            f'train_cfg.val_interval={max(1, args.epochs // 4)}',
+            f'train_dataloader.batch_size={args.batch_size}',
+            f'train_dataloader.dataset.data_root={root}',
+            f'default_hooks.checkpoint.interval={args.epochs}', *data_options(root, 'test'),
+            *common])
     if not osp.isfile(ckpt):
         raise SystemExit(f'demo: training finished but {ckpt} is missing')
 
