@@ -47,3 +47,12 @@ def run_tool(script: str, args: List[str], cwd: Path = REPO_ROOT,
 def tool():
     """``tool(script, args)`` runs ``tools/<script>`` and returns the finished process."""
     return run_tool
+
+
+@pytest.fixture
+def one_thread():
+    """Tiny tensors: one thread is much faster than two competing ones on a busy machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -112,6 +112,12 @@ def soft_argmax_distance(mu: Tensor, target: Tensor) -> Tensor:
     """
     return torch.linalg.vector_norm(mu - target, dim=-1)
 
+def _positive_scale(name: str, target_scale: float) -> float:
+    """Validate a KL loss's target scale (b0 or sigma0, heatmap pixels)."""
+    if not target_scale > 0:
+        raise ValueError(f'{name}: `target_scale` must be positive, got {target_scale!r}')
+    return float(target_scale)
+
 
 class _HeatmapMomentLoss(nn.Module):
     """Shared input checks, float32 computation and landmark weighting of the moment losses.
@@ -270,10 +276,7 @@ class LaplaceKLLoss(_HeatmapMomentLoss):
                  eps: float = 1e-6,
                  reduction: str = 'mean') -> None:
         super().__init__(use_target_weight, loss_weight, reduction, eps)
-        if not target_scale > 0:
-            raise ValueError(f'LaplaceKLLoss: `target_scale` must be positive, '
-                             f'got {target_scale!r}')
-        self.target_scale = float(target_scale)
+        self.target_scale = _positive_scale(type(self).__name__, target_scale)
 
     def _per_landmark(self, mu: Tensor, b: Tensor, var: Tensor, target: Tensor) -> Tensor:
         return laplace_kl(mu, b, target, self.target_scale).sum(dim=-1)
@@ -315,10 +318,7 @@ class GaussianKLLoss(_HeatmapMomentLoss):
                  eps: float = 1e-6,
                  reduction: str = 'mean') -> None:
         super().__init__(use_target_weight, loss_weight, reduction, eps)
-        if not target_scale > 0:
-            raise ValueError(f'GaussianKLLoss: `target_scale` must be positive, '
-                             f'got {target_scale!r}')
-        self.target_scale = float(target_scale)
+        self.target_scale = _positive_scale(type(self).__name__, target_scale)
 
     def _per_landmark(self, mu: Tensor, b: Tensor, var: Tensor, target: Tensor) -> Tensor:
         return gaussian_kl(mu, var, target, self.target_scale**2).sum(dim=-1)

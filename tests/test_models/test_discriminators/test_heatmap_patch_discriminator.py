@@ -6,14 +6,7 @@ from torch import nn
 from mmlaplace.models.discriminators import GaussianNoise, HeatmapPatchDiscriminator
 from mmlaplace.models.utils import normalize_heatmaps
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors: one thread is much faster than two competing ones on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures('one_thread')
 
 
 def uniform_maps(b: int, k: int, h: int, w: int) -> torch.Tensor:

@@ -23,13 +23,7 @@ from mmlaplace.models.pose_estimators import AdversarialTopdownPoseEstimator
 K, SIZE = 5, 32
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors: one thread is much faster than two competing ones on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures('one_thread')
 
 
 def build_model(**kwargs) -> AdversarialTopdownPoseEstimator:
