@@ -92,7 +92,7 @@ def main() -> None:
         run(logger, 'train.py', [
             args.config, '--work-dir', args.work_dir, '--cfg-options',
             f'train_cfg.max_epochs={args.epochs}',
-            f'train_cfg.val_interval={max(1, args.epochs // 4)}',
+            f'train_cfg.val_interval={args.epochs}',  # validate once, at the end
             f'train_dataloader.batch_size={args.batch_size}',
             f'train_dataloader.dataset.data_root={root}',
             f'default_hooks.checkpoint.interval={args.epochs}', *data_options(root, 'test'),
