@@ -3,7 +3,7 @@
 PY := .venv/bin/python
 SHARED ?= ../shared
 
-.PHONY: install demo test lint clean-demo
+.PHONY: install demo test lint benchmark clean-demo
 
 install:
 	bash tools/install.sh
@@ -13,6 +13,11 @@ demo: install
 
 test: install
 	$(PY) -m pytest tests
+
+benchmark: install
+	$(PY) -m pip install -q -r requirements/benchmark.txt
+	$(PY) tools/benchmark_speed.py --out-dir work_dirs/benchmarks
+	$(PY) tools/benchmark_train.py --out-dir work_dirs/benchmarks
 
 lint: install
 	$(PY) -m ruff check mmlaplace tools tests configs

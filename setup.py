@@ -27,6 +27,7 @@ setup(
         'mmpose>=1.1.0,<1.4.0',
         'numpy',
     ],
-    extras_require={'tests': ['pytest', 'onnx', 'onnxruntime']},
+    extras_require={'tests': ['pytest', 'onnx', 'onnxruntime'],
+                    'benchmark': ['dlib-bin', 'face_recognition_models']},
     zip_safe=False,
 )

@@ -3,11 +3,16 @@
 Example:
     python tools/test.py CONFIG CHECKPOINT --work-dir work_dirs/eval \
         --out work_dirs/eval/metrics.json
+
+With ``--out m.json`` every :class:`FaceAlignmentMetric` of the test evaluator also writes
+``m_per_sample.json`` (per-face NMEs) and ``m_ced.png`` (cumulative error distribution).
 """
 import argparse
 import json
+import math
 import os
 import os.path as osp
+from typing import Any
 
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
@@ -18,7 +23,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--work-dir', help='the dir to save evaluation results')
-    parser.add_argument('--out', help='write the metrics to this JSON file')
+    parser.add_argument(
+        '--out', help='write the metrics to this JSON file (FaceAlignmentMetric also writes '
+        '<out>_per_sample.json and <out>_ced.png next to it)')
     parser.add_argument(
         '--dump', help='dump the predictions to this pickle file for offline evaluation')
     parser.add_argument(
@@ -49,7 +56,39 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         cfg.test_evaluator.append(dict(type='DumpResults', out_file_path=args.dump))
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+    if args.out is not None:
+        set_outfile_prefix(cfg, osp.splitext(args.out)[0])
     return cfg
+
+
+def set_outfile_prefix(cfg: Config, prefix: str) -> None:
+    """Let each ``FaceAlignmentMetric`` of ``cfg.test_evaluator`` write its files at ``prefix``.
+
+    A second such metric gets ``prefix_1``, and so on, so that no file is overwritten.
+    """
+    evaluators = cfg.get('test_evaluator', None)
+    if isinstance(evaluators, dict) and 'metrics' in evaluators:  # dict(type='Evaluator', ...)
+        evaluators = evaluators['metrics']
+    evaluators = [evaluators] if isinstance(evaluators, dict) else list(evaluators or [])
+    found = 0
+    for metric in evaluators:
+        kind = metric.get('type', '')
+        name = kind if isinstance(kind, str) else getattr(kind, '__name__', '')
+        if name.split('.')[-1] == 'FaceAlignmentMetric':
+            metric['outfile_prefix'] = prefix if found == 0 else f'{prefix}_{found}'
+            found += 1
+
+
+def to_json(value: Any) -> Any:
+    """Metric value -> JSON value (non-finite numbers become null, arrays lists)."""
+    if hasattr(value, 'tolist') and getattr(value, 'ndim', 0) > 0:
+        return [to_json(v) for v in value.tolist()]
+    if isinstance(value, (list, tuple)):
+        return [to_json(v) for v in value]
+    if isinstance(value, bool) or not hasattr(value, '__float__'):
+        return value
+    value = float(value)
+    return value if math.isfinite(value) else None
 
 
 def main() -> None:
@@ -62,8 +101,7 @@ def main() -> None:
     if args.out is not None:
         os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
         with open(args.out, 'w') as f:
-            json.dump({k: float(v) if hasattr(v, '__float__') else v
-                       for k, v in metrics.items()}, f, indent=2)
+            json.dump({k: to_json(v) for k, v in metrics.items()}, f, indent=2)
 
 
 if __name__ == '__main__':

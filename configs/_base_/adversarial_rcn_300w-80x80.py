@@ -48,7 +48,7 @@ model_wrapper_cfg = dict(
     device_ids=None)
 
 unlabeled_pipeline = [
-    dict(type='LoadImage'),
+    dict(type='LoadFaceImage'),  # names the file on errors; converts gray / RGBA
     dict(type='GetBBoxCenterScale', padding=1.0),  # keep the 5-point square crop as it is
     dict(type='TopdownAffine', input_size=input_size),
     dict(type='PackPoseInputs')

@@ -31,5 +31,7 @@ val_dataloader = dict(
         pipeline=val_pipeline))
 test_dataloader = val_dataloader
 val_evaluator = dict(type='NME', norm_mode='use_norm_item', norm_item='box_size')
-test_evaluator = dict(
-    _delete_=True, type='NME', norm_mode='use_norm_item', norm_item='box_size')
+test_evaluator = [
+    dict(type='FaceAlignmentMetric', norm_mode='box_size', thresholds=(0.08, 0.10)),
+    dict(type='HeatmapSpread')
+]

@@ -6,7 +6,8 @@ _base_ = ['./default_runtime.py']
 num_keypoints = 68
 input_size = (256, 256)
 
-train_cfg = dict(by_epoch=True, max_epochs=60, val_interval=5)
+# ResumableEpochBasedTrainLoop: MMEngine's epoch loop + exact mid-epoch --resume
+train_cfg = dict(type='ResumableEpochBasedTrainLoop', max_epochs=60, val_interval=5)
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-3, weight_decay=1e-5))
 param_scheduler = [
     dict(type='LinearLR', begin=0, end=500, start_factor=0.001, by_epoch=False),
@@ -78,4 +79,8 @@ val_dataloader = dict(
         pipeline=val_pipeline))
 test_dataloader = val_dataloader
 val_evaluator = dict(type='NME', norm_mode='keypoint_distance')
-test_evaluator = val_evaluator
+# NME per 300W subset, failure rate / CED AUC at 8 / 10 % and the scale-error correlation
+test_evaluator = dict(
+    type='FaceAlignmentMetric', norm_mode='inter_ocular', thresholds=(0.08, 0.10),
+    subsets=dict(common=['lfpw/testset', 'helen/testset'], challenge=['ibug'],
+                 indoor=['indoor_'], outdoor=['outdoor_']))

@@ -1,3 +1,21 @@
+"""Inference on images / videos, crop predictions, ONNX export (see each module)."""
+from .box_files import load_box_file, lookup_boxes
 from .crop_predictions import image_to_crop, predict_crops
+from .face_detection import (
+    FaceBoxTransform,
+    FaceDetector,
+    HaarFaceDetector,
+    YuNetFaceDetector,
+    build_face_detector,
+    whole_image_box,
+)
+from .face_drawing import draw_faces
+from .face_landmarker import FaceLandmarker, face_to_json
+from .onnx_export import OnnxInputSpec, SoftArgmaxOnnxWrapper, export_onnx
 
-__all__ = ['image_to_crop', 'predict_crops']
+__all__ = [
+    'image_to_crop', 'predict_crops', 'FaceLandmarker', 'face_to_json', 'FaceBoxTransform',
+    'FaceDetector', 'HaarFaceDetector', 'YuNetFaceDetector', 'build_face_detector',
+    'whole_image_box', 'load_box_file', 'lookup_boxes', 'draw_faces', 'OnnxInputSpec',
+    'SoftArgmaxOnnxWrapper', 'export_onnx'
+]

@@ -153,7 +153,7 @@ class UnlabeledFaceDataset(BaseDataset):
     def img_root(self) -> str:
         return self.data_prefix['img']
 
-    def _scan_folder(self) -> List[Tuple[str, Optional[np.ndarray], str]]:
+    def _scan_folder(self) -> List[Tuple[str, Optional[np.ndarray], str, str]]:
         files = []
         for root, _, names in os.walk(self.img_root, followlinks=True):
             files += [osp.join(root, n) for n in names if n.lower().endswith(IMG_EXTENSIONS)]
@@ -161,9 +161,9 @@ class UnlabeledFaceDataset(BaseDataset):
             raise FileNotFoundError(
                 f'UnlabeledFaceDataset: no image ({", ".join(IMG_EXTENSIONS)}) found under '
                 f'{self.img_root}')
-        return [(path, None, 'image') for path in sorted(files)]
+        return [(path, None, 'image', '') for path in sorted(files)]
 
-    def _parse_ann_file(self) -> List[Tuple[str, Optional[np.ndarray], str]]:
+    def _parse_ann_file(self) -> List[Tuple[str, Optional[np.ndarray], str, str]]:
         if not osp.isfile(self.ann_file):
             raise FileNotFoundError(f'UnlabeledFaceDataset: ann_file {self.ann_file} not found')
         entries = []
@@ -194,13 +194,13 @@ class UnlabeledFaceDataset(BaseDataset):
                     if values[2] <= 0 or values[3] <= 0:
                         raise ValueError(f'UnlabeledFaceDataset: {where}: box width and '
                                          f'height must be positive, got {line!r}')
-                    entries.append((path, values, 'box'))
+                    entries.append((path, values, 'box', where))
                 else:
                     points = values.reshape(5, 2)
                     if five_point_crop(points)[1] <= 0:
                         raise ValueError(f'UnlabeledFaceDataset: {where}: the 5 points '
                                          f'coincide: {line!r}')
-                    entries.append((path, points, 'five_points'))
+                    entries.append((path, points, 'five_points', where))
         if not entries:
             raise ValueError(f'UnlabeledFaceDataset: ann_file {self.ann_file} lists no face')
         return sorted(entries, key=lambda e: e[0])
@@ -226,7 +226,7 @@ class UnlabeledFaceDataset(BaseDataset):
         entries = self._subset(entries)
         num_keypoints = self._metainfo['num_keypoints']
         data_list = []
-        for idx, (path, values, kind) in enumerate(entries):
+        for idx, (path, values, kind, where) in enumerate(entries):
             info = dict(
                 img_id=idx,
                 id=idx,
@@ -240,11 +240,25 @@ class UnlabeledFaceDataset(BaseDataset):
             if kind == 'box':
                 x, y, w, h = values
                 info.update(self._region(np.array([x + w / 2, y + h / 2]), (w, h)))
+                info['ann_line'] = where
             elif kind == 'five_points':
                 centre, side = five_point_crop(values)
                 info.update(self._region(centre, (side, side)))
+                info['ann_line'] = where
             data_list.append(info)
         return data_list
+
+    @staticmethod
+    def _check_region(info: dict, width: int, height: int) -> None:
+        """Refuse a box / 5-point crop lying mostly (> 50 %) outside its image."""
+        x1, y1, x2, y2 = (float(v) for v in info['bbox'][0])
+        inside = max(0.0, min(x2, width) - max(x1, 0.0)) * max(0.0, min(y2, height) - max(y1, 0.0))
+        if inside < 0.5 * (x2 - x1) * (y2 - y1):
+            raise ValueError(
+                f'UnlabeledFaceDataset: {info["ann_line"]}: the face region '
+                f'({x1:.1f}, {y1:.1f}, {x2:.1f}, {y2:.1f}) lies mostly outside the {width} x '
+                f'{height} image {info["img_path"]}; does the annotation file belong to other '
+                'images (e.g. the originals instead of these crops)?')
 
     @staticmethod
     def _region(centre: np.ndarray, size: Sequence[float]) -> dict:
@@ -259,14 +273,17 @@ class UnlabeledFaceDataset(BaseDataset):
     def get_data_info(self, idx: int) -> dict:
         """Data info with the metainfo keys; the whole-image box for images without one."""
         info = super().get_data_info(idx)
-        if 'bbox' not in info:
+        if 'bbox' not in info or info.get('ann_line'):
             try:
                 with Image.open(info['img_path']) as img:
                     width, height = img.size
             except Exception as e:  # noqa: BLE001 (re-raised with the path)
                 raise OSError(f'UnlabeledFaceDataset: cannot read image {info["img_path"]}: '
                               f'{e}') from e
+        if 'bbox' not in info:
             info.update(self._region(np.array([width / 2, height / 2]), (width, height)))
+        elif info.get('ann_line'):
+            self._check_region(info, width, height)
         for key in METAINFO_KEYS:
             info[key] = deepcopy(self._metainfo[key])
         return info

@@ -1,3 +1,17 @@
-from .metrics import HeatmapSpread, heatmap_spread
+from .ced_plot import save_ced_plot
+from .functional import (
+    ced_auc,
+    ced_curve,
+    failure_rate,
+    normalized_errors,
+    per_sample_nme,
+    pooled_nme,
+    scale_error_spearman,
+)
+from .metrics import FaceAlignmentMetric, HeatmapSpread, heatmap_spread
 
-__all__ = ['HeatmapSpread', 'heatmap_spread']
+__all__ = [
+    'FaceAlignmentMetric', 'HeatmapSpread', 'heatmap_spread', 'save_ced_plot', 'ced_auc',
+    'ced_curve', 'failure_rate', 'normalized_errors', 'per_sample_nme', 'pooled_nme',
+    'scale_error_spearman'
+]

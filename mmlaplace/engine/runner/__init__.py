@@ -1,8 +1,8 @@
 """Training loops (registered into MMPose's ``LOOPS``)."""
-from .semi_supervised_loop import (
-                                   CyclePositionSampler,
-                                   SemiSupervisedEpochBasedTrainLoop,
-                                   seed_everything,
-)
+from .resumable_loop import ResumableEpochBasedTrainLoop, SkipFirstSampler, seed_everything
+from .semi_supervised_loop import CyclePositionSampler, SemiSupervisedEpochBasedTrainLoop
 
-__all__ = ['CyclePositionSampler', 'SemiSupervisedEpochBasedTrainLoop', 'seed_everything']
+__all__ = [
+    'CyclePositionSampler', 'ResumableEpochBasedTrainLoop', 'SemiSupervisedEpochBasedTrainLoop',
+    'SkipFirstSampler', 'seed_everything'
+]

@@ -1,14 +1,14 @@
 """Epoch-based training loop feeding a labeled and a cycling unlabeled stream."""
 import copy
 import itertools
-import random
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
-import numpy as np
-import torch
-from mmengine.runner import EpochBasedTrainLoop
 from mmpose.registry import DATA_SAMPLERS, DATASETS, LOOPS
 from torch.utils.data import DataLoader, Sampler
+
+from .resumable_loop import ResumableEpochBasedTrainLoop, seed_everything
+
+__all__ = ['CyclePositionSampler', 'SemiSupervisedEpochBasedTrainLoop', 'seed_everything']
 
 
 class CyclePositionSampler(Sampler):
@@ -45,16 +45,9 @@ class CyclePositionSampler(Sampler):
         return max(len(self.sampler) - self.start, 0)
 
 
-def seed_everything(seed: int) -> None:
-    """Seed Python's, NumPy's and torch's (all devices) global generators."""
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-
-
 @LOOPS.register_module()
-class SemiSupervisedEpochBasedTrainLoop(EpochBasedTrainLoop):
-    """:class:`EpochBasedTrainLoop` that also feeds a cycling stream of unlabeled batches.
+class SemiSupervisedEpochBasedTrainLoop(ResumableEpochBasedTrainLoop):
+    """:class:`ResumableEpochBasedTrainLoop` that also feeds a cycling stream of unlabeled batches.
 
     Every iteration calls ``model.train_step(dict(labeled=batch_l, unlabeled=batch_u), ...)``
     (the format of :class:`AdversarialTopdownPoseEstimator`), ``batch_l`` from the labeled
@@ -73,15 +66,15 @@ class SemiSupervisedEpochBasedTrainLoop(EpochBasedTrainLoop):
     control) are not drawn in the same order.
 
     **Resume.** Nothing of the stream needs saving: ``runner.iter`` (restored by
-    ``--resume``) fixes its position. With ``reseed_every_epoch`` (default) the global Python,
-    NumPy and torch generators are also re-seeded at the start of every epoch from
-    ``(randomness.seed, epoch)``: MMEngine does not store generator states in checkpoints, and
-    dropout, D's input noise and random augmentations would otherwise differ after a resume.
-    With both, resuming from an epoch-boundary checkpoint reproduces the uninterrupted run
-    exactly (bit for bit with ``randomness=dict(seed=..., deterministic=True)``; data workers
-    are seeded by MMEngine per worker as usual, so use ``num_workers=0`` or augmentation-free
-    pipelines for bit-exactness). Resuming from a mid-epoch checkpoint (MMEngine restarts the
-    labeled epoch) still continues the unlabeled stream at ``runner.iter``.
+    ``--resume``) fixes its position. The labeled side is that of
+    :class:`ResumableEpochBasedTrainLoop`: a mid-epoch checkpoint resumes at the next labeled
+    batch, and the global Python, NumPy and torch generators are re-seeded before every
+    iteration from ``(randomness.seed, iteration)`` (``reseed='iter'``; MMEngine does not
+    store generator states, and dropout, D's input noise and random augmentations would
+    otherwise differ after a resume). So resuming from any checkpoint reproduces the
+    uninterrupted run (bit for bit with ``randomness=dict(seed=..., deterministic=True)``;
+    data workers are seeded by MMEngine per worker as usual, so use ``num_workers=0`` or
+    augmentation-free pipelines for bit-exactness).
 
     Args:
         runner (Runner): The runner.
@@ -94,8 +87,10 @@ class SemiSupervisedEpochBasedTrainLoop(EpochBasedTrainLoop):
         dynamic_intervals (list[tuple[int, int]], optional): As the parent.
         unlabeled_seed_offset (int): Added to the runner seed for the unlabeled sampler.
             Defaults to 1.
-        reseed_every_epoch (bool): Re-seed the global generators every epoch (see above).
-            Defaults to True.
+        reseed_every_epoch (bool): False turns re-seeding off (``reseed=None``); kept for
+            older configs. Defaults to True.
+        reseed (str, optional): ``'iter'``, ``'epoch'`` or None, see
+            :class:`ResumableEpochBasedTrainLoop`. Defaults to ``'iter'``.
     """
 
     def __init__(self,
@@ -107,9 +102,10 @@ class SemiSupervisedEpochBasedTrainLoop(EpochBasedTrainLoop):
                  val_interval: int = 1,
                  dynamic_intervals: Optional[List[Tuple[int, int]]] = None,
                  unlabeled_seed_offset: int = 1,
-                 reseed_every_epoch: bool = True) -> None:
+                 reseed_every_epoch: bool = True,
+                 reseed: Optional[str] = 'iter') -> None:
         super().__init__(runner, dataloader, max_epochs, val_begin, val_interval,
-                         dynamic_intervals)
+                         dynamic_intervals, reseed=reseed if reseed_every_epoch else None)
         self.reseed_every_epoch = reseed_every_epoch
         self.unlabeled_dataloader, self.unlabeled_sampler = self._build_unlabeled(
             unlabeled_dataloader, unlabeled_seed_offset)
@@ -159,22 +155,18 @@ class SemiSupervisedEpochBasedTrainLoop(EpochBasedTrainLoop):
             yield from self.unlabeled_dataloader
             cycle, pos = cycle + 1, 0
 
-    def epoch_seed(self, epoch: int) -> int:
-        """The global seed of ``epoch``, mixed from ``(runner.seed, epoch)``."""
-        return int(np.random.SeedSequence([int(self.runner.seed), int(epoch)])
-                   .generate_state(1)[0])
-
     def run_epoch(self) -> None:
-        """Iterate one labeled epoch, pairing every batch with the next unlabeled batch."""
+        """Iterate the (rest of the) labeled epoch, each batch with the next unlabeled one."""
         self.runner.call_hook('before_train_epoch')
         self.runner.model.train()
-        if self.reseed_every_epoch:
-            seed_everything(self.epoch_seed(self._epoch))
-        stream = self.unlabeled_batches(self._iter)
+        stream = None
         try:
-            for idx, data_batch in enumerate(self.dataloader):
+            for idx, data_batch in self.epoch_batches():
+                if stream is None:  # after a mid-epoch resume, self._iter is past the skip
+                    stream = self.unlabeled_batches(self._iter)
                 self.run_iter(idx, dict(labeled=data_batch, unlabeled=next(stream)))
         finally:
-            stream.close()
+            if stream is not None:
+                stream.close()
         self.runner.call_hook('after_train_epoch')
         self._epoch += 1

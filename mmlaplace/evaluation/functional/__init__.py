@@ -1,0 +1,16 @@
+from .face_alignment import (
+    ced_auc,
+    ced_curve,
+    check_thresholds,
+    failure_rate,
+    normalized_errors,
+    per_sample_nme,
+    pooled_nme,
+    scale_error_spearman,
+    threshold_name,
+)
+
+__all__ = [
+    'ced_auc', 'ced_curve', 'check_thresholds', 'failure_rate', 'normalized_errors',
+    'per_sample_nme', 'pooled_nme', 'scale_error_spearman', 'threshold_name'
+]

@@ -1,0 +1,106 @@
+"""tools/infer.py: images with the Haar detector, a video with a box file, whole images.
+
+The tool's ``main(argv)`` runs in-process (a subprocess spends ~30 s importing on a busy
+2-core machine); the argument parsing is the one the command line uses.
+"""
+import importlib.util
+import json
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from mmengine.runner import save_checkpoint
+from mmpose.apis import init_model
+
+import mmlaplace  # noqa: F401
+
+CONFIG = 'configs/laplacekl/laplacekl_rcn-w1-16_1xb32-200e_300w-80x80.py'
+
+
+@pytest.fixture(scope='module')
+def checkpoint(repo_root, tmp_path_factory) -> str:
+    """A random tiny RCN checkpoint (structure only: the tests check plumbing)."""
+    torch.manual_seed(0)
+    model = init_model(str(repo_root / CONFIG), None, device='cpu')
+    path = tmp_path_factory.mktemp('ckpt') / 'rcn.pth'
+    save_checkpoint(dict(state_dict=model.state_dict(),
+                         meta=dict(dataset_meta=model.dataset_meta)), str(path))
+    return str(path)
+
+
+@pytest.fixture(scope='module')
+def infer(repo_root):
+    spec = importlib.util.spec_from_file_location('infer_tool', repo_root / 'tools' / 'infer.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _check_faces(faces, min_faces=1):
+    assert len(faces) >= min_faces
+    for face in faces:
+        assert np.asarray(face['keypoints']).shape == (68, 2)
+        assert np.asarray(face['keypoint_scales']).shape == (68, 2)
+        assert (np.asarray(face['keypoint_scales']) > 0).all()
+        assert len(face['bbox']) == 4 and len(face['keypoint_scores']) == 68
+
+
+def test_images_with_haar_detector(infer, repo_root, checkpoint, face_samples_300w, tmp_path,
+                                   capsys, one_thread):
+    out = tmp_path / 'out'
+    infer.main([str(repo_root / CONFIG), checkpoint, str(face_samples_300w), '--out-dir',
+                str(out), '--batch-size', '2'])
+    assert '2 images' in capsys.readouterr().out
+    data = json.loads((out / 'predictions.json').read_text())
+    assert data['faces_from'] == 'haar' and data['num_images'] == 2
+    for result in data['results']:
+        _check_faces(result['faces'])
+        image = cv2.imread(str(face_samples_300w / result['file']))
+        drawn = cv2.imread(str(out / 'vis' / result['file']))
+        assert drawn.shape == image.shape == (result['height'], result['width'], 3)
+        assert (drawn != image).any()
+
+
+def test_video_with_box_file(infer, repo_root, checkpoint, tmp_path, one_thread):
+    video = tmp_path / 'clip.avi'
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*'MJPG'), 10, (96, 80))
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        writer.write(rng.integers(0, 256, (80, 96, 3), np.uint8))
+    writer.release()
+    boxes = tmp_path / 'boxes.txt'
+    boxes.write_text('clip.avi 10 10 40 40\nclip.avi#2 5 5 30 30\nclip.avi#2 50 30 40 40\n')
+    out = tmp_path / 'out'
+    infer.main([str(repo_root / CONFIG), checkpoint, str(video), '--out-dir', str(out),
+                '--boxes', str(boxes), '--batch-size', '2'])
+    data = json.loads((out / 'predictions.json').read_text())
+    assert [r['frame'] for r in data['results']] == [0, 1, 2, 3, 4]
+    assert [len(r['faces']) for r in data['results']] == [1, 1, 2, 1, 1]
+    for result in data['results']:
+        _check_faces(result['faces'])
+    np.testing.assert_allclose(data['results'][0]['faces'][0]['bbox'], [10, 10, 50, 50])
+    cap = cv2.VideoCapture(str(out / 'clip_landmarks.avi'))
+    frames = 0
+    while cap.read()[0]:
+        frames += 1
+    assert frames == 5 and int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)) == 96
+    cap.release()
+
+
+def test_whole_image_and_errors(infer, repo_root, checkpoint, tmp_path, one_thread):
+    image = tmp_path / 'crop.png'
+    cv2.imwrite(str(image), np.random.default_rng(0).integers(0, 256, (64, 64, 3), np.uint8))
+    out = tmp_path / 'out'
+    infer.main([str(repo_root / CONFIG), checkpoint, str(image), '--out-dir', str(out),
+                '--whole-image', '--crop-scale', '1.25', '--no-vis'])
+    data = json.loads((out / 'predictions.json').read_text())
+    _check_faces(data['results'][0]['faces'])
+    np.testing.assert_allclose(data['results'][0]['faces'][0]['bbox'],
+                               [6.4, 6.4, 57.6, 57.6], atol=0.01)
+    assert not (out / 'vis').exists()
+    with pytest.raises(SystemExit, match='not found'):
+        infer.main([str(repo_root / CONFIG), checkpoint, str(tmp_path / 'none.jpg')])
+    (tmp_path / 'notes.txt').write_text('x')
+    with pytest.raises(SystemExit, match='neither an image'):
+        infer.main([str(repo_root / CONFIG), checkpoint, str(tmp_path / 'notes.txt')])

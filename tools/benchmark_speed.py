@@ -1,0 +1,339 @@
+"""CPU inference speed of RCN + SoftArgmaxHead next to the paper's Table 3, an MMPose
+alternative (ResNet-18 + IntegralRegressionHead, 256 x 256) and dlib's 68-point predictor.
+
+Everything is measured side by side in one process, with the same thread count: latency at
+batch 1 and per-image time at batch 32 (warm-up, then the median of repeated blocks), in
+PyTorch eager (``torch.inference_mode``), TorchScript (traced, frozen,
+``optimize_for_inference``) and ONNX Runtime (fp32, and int8 static QDQ quantization). The
+model's input is a raw BGR float crop batch (B, 3, H, W) in 0..255; the channel swap, mean / std
+normalization and the soft-argmax decoding (coordinates and scales in input pixels) are part
+of every timed graph. Weights are random unless a checkpoint is given (speed does not depend
+on them).
+
+Examples::
+
+    python tools/benchmark_speed.py --out-dir work_dirs/benchmarks
+    python tools/benchmark_speed.py --widths 1/8 1 --threads 2 --repeats 9
+    # dlib is an optional extra: pip install -r requirements/benchmark.txt
+
+It writes ``speed.json`` and ``speed.md`` into ``--out-dir`` and prints the table and the
+ratios to the paper's fps (26.51 / 21.38 / 16.77 / 11.92 / 4.92 on a 2.8 GHz i7).
+"""
+import argparse
+import io
+import logging
+import os
+import os.path as osp
+import sys
+import tempfile
+import warnings
+from fractions import Fraction
+from typing import Callable, Dict, List, Optional
+
+import numpy as np
+import torch
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+from mmlaplace.apis.onnx_export import SoftArgmaxOnnxWrapper, export_onnx, load_pose_model  # noqa: E402
+from mmlaplace.apis.onnx_quantization import quantize_int8  # noqa: E402
+from mmlaplace.utils.benchmark import machine_info, markdown_table, time_call, write_report  # noqa: E402
+
+#: Table 3 of the paper: width -> fps on a 2.8 GHz Intel i7 (batch 1).
+PAPER_FPS: Dict[float, float] = {1 / 16: 26.51, 1 / 8: 21.38, 1 / 4: 16.77, 1 / 2: 11.92, 1.0: 4.92}
+RCN_CONFIG = 'configs/laplacekl/laplacekl_rcn-w1-8_1xb32-200e_300w-80x80.py'
+RES18_CONFIG = 'configs/integral/ipr_res18_1xb32-60e_300w-256x256.py'
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+
+class IntegralRegressionNet(torch.nn.Module):
+    """MMPose top-down model with ``IntegralRegressionHead`` as ``raw BGR crop -> coords``."""
+
+    def __init__(self, model: torch.nn.Module, input_size: tuple) -> None:
+        super().__init__()
+        self.model = model
+        pre = model.data_preprocessor
+        self.register_buffer('mean', pre.mean.detach().float().reshape(1, 3, 1, 1).clone())
+        self.register_buffer('std', pre.std.detach().float().reshape(1, 3, 1, 1).clone())
+        self.register_buffer('size', torch.tensor([float(input_size[0]), float(input_size[1])]))
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        image = (image[:, [2, 1, 0]] - self.mean) / self.std
+        coords, _ = self.model.head(self.model.extract_feat(image))
+        return coords * self.size
+
+
+def landmark_net(model: torch.nn.Module, input_size: tuple) -> torch.nn.Module:
+    """The timed module: raw BGR 0..255 crops in, coordinates (and scales) in pixels out."""
+    if hasattr(model.head, 'forward_moments'):
+        return SoftArgmaxOnnxWrapper(model, input_size, normalize_in_graph=True).eval()
+    return IntegralRegressionNet(model, input_size).eval()
+
+
+def parse_width(text: str) -> float:
+    return float(Fraction(text))
+
+
+def width_name(width: float) -> str:
+    frac = Fraction(width).limit_denominator(64)
+    return str(frac.numerator) if frac.denominator == 1 else f'{frac.numerator}/{frac.denominator}'
+
+
+def state_dict_mb(module: torch.nn.Module) -> float:
+    buf = io.BytesIO()
+    torch.save(module.state_dict(), buf)
+    return len(buf.getvalue()) / 1e6
+
+
+def face_crops(num: int, size: int, seed: int = 0) -> np.ndarray:
+    """``num`` BGR face crops (N, size, size, 3) uint8 from the shared 300W subset, or noise."""
+    import cv2
+    root = osp.join(REPO, '..', 'shared', 'data', '300w_subset', 'images', 'lfpw', 'testset')
+    files = sorted(os.listdir(root))[:num] if osp.isdir(root) else []
+    if len(files) < num:
+        return np.random.default_rng(seed).integers(0, 255, (num, size, size, 3), np.uint8)
+    return np.stack([cv2.resize(cv2.imread(osp.join(root, f)), (size, size))
+                     for f in files])
+
+
+def to_batch(crops: np.ndarray, batch: int) -> torch.Tensor:
+    x = torch.from_numpy(np.ascontiguousarray(crops.transpose(0, 3, 1, 2))).float()
+    reps = -(-batch // len(x))
+    return x.repeat(reps, 1, 1, 1)[:batch].contiguous()
+
+
+def timed(fn: Callable[[], object], batch: int, args: argparse.Namespace) -> Dict[str, float]:
+    t = time_call(fn, warmup=args.warmup, repeats=args.repeats, min_block_s=args.min_block_s)
+    per_image = t['median_s'] / batch
+    return dict(ms_per_call=1e3 * t['median_s'], ms_per_image=1e3 * per_image,
+                fps=1.0 / per_image, spread=(t['max_s'] - t['min_s']) / t['median_s'])
+
+
+def bench_torch(net: torch.nn.Module, inputs: Dict[int, torch.Tensor],
+                args: argparse.Namespace) -> Dict[str, Dict[int, Dict[str, float]]]:
+    """Eager and TorchScript (frozen, optimized for inference) at each batch size."""
+    out: Dict[str, Dict[int, Dict[str, float]]] = {'eager': {}, 'torchscript': {}}
+    with torch.inference_mode():
+        for batch, x in inputs.items():
+            out['eager'][batch] = timed(lambda x=x: net(x), batch, args)
+    if 'torchscript' in args.runtimes:
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            scripted = torch.jit.optimize_for_inference(
+                torch.jit.freeze(torch.jit.trace(net, inputs[1]).eval()))
+            for batch, x in inputs.items():
+                out['torchscript'][batch] = timed(lambda x=x: scripted(x), batch, args)
+    return out
+
+
+def ort_session(path: str, threads: int):
+    import onnxruntime as ort
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    opts.log_severity_level = 3
+    return ort.InferenceSession(path, opts, providers=['CPUExecutionProvider'])
+
+
+def export_plain_onnx(net: torch.nn.Module, path: str, dummy: torch.Tensor) -> None:
+    """Export a module without SoftArgmaxHead (the MMPose baseline) with a dynamic batch."""
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        torch.onnx.export(net, (dummy, ), path, dynamo=False, opset_version=17,
+                          input_names=['image'], output_names=['coords'],
+                          dynamic_axes={'image': {0: 'batch'}, 'coords': {0: 'batch'}})
+
+
+def bench_onnx(model: torch.nn.Module, net: torch.nn.Module, inputs: Dict[int, torch.Tensor],
+               crops: np.ndarray, tmp: str, tag: str,
+               args: argparse.Namespace) -> Dict[str, dict]:
+    """ONNX Runtime fp32 and int8 (static QDQ, calibrated on real face crops)."""
+    out: Dict[str, dict] = {}
+    fp32 = osp.join(tmp, f'{tag}.onnx')
+    size = tuple(inputs[1].shape[-1:-3:-1])
+    if hasattr(model.head, 'forward_moments'):
+        export_onnx(model, fp32, input_size=size, normalize_in_graph=True)
+    else:
+        export_plain_onnx(net, fp32, inputs[1])
+    variants = [('onnxruntime', fp32)]
+    if 'int8' in args.runtimes:
+        int8 = osp.join(tmp, f'{tag}.int8.onnx')
+        quantize_int8(fp32, int8, to_batch(crops, len(crops)).numpy())
+        variants.append(('onnxruntime-int8', int8))
+    for name, path in variants:
+        sess = ort_session(path, args.threads)
+        in_name = sess.get_inputs()[0].name
+        res = {}
+        for batch, x in inputs.items():
+            feed = {in_name: x.numpy()}
+            res[batch] = timed(lambda feed=feed, sess=sess: sess.run(None, feed), batch, args)
+        res['mb_file'] = osp.getsize(path) / 1e6
+        out[name] = res
+    return out
+
+
+def bench_dlib(crops: np.ndarray, args: argparse.Namespace) -> Optional[Dict[str, float]]:
+    """Dlib's 68-point shape predictor per face on the same crops (box = central face box)."""
+    try:
+        import dlib
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            import face_recognition_models
+    except ImportError:
+        logging.warning('dlib / face_recognition_models not installed: skipping dlib '
+                        '(pip install -r requirements/benchmark.txt)')
+        return None
+    predictor = dlib.shape_predictor(face_recognition_models.pose_predictor_model_location())
+    size = crops.shape[1]
+    # the crops are 2x the landmark box, centred: the face box is the central half
+    rect = dlib.rectangle(size // 4, size // 4, 3 * size // 4, 3 * size // 4)
+    images = [np.ascontiguousarray(c[..., ::-1]) for c in crops]  # dlib takes RGB
+    state = {'i': 0}
+
+    def one_face() -> None:
+        predictor(images[state['i'] % len(images)], rect)
+        state['i'] += 1
+
+    res = timed(one_face, 1, args)
+    res.update(version=dlib.__version__, crop_size=size)
+    return res
+
+
+def run(args: argparse.Namespace) -> dict:
+    torch.set_num_threads(args.threads)
+    crops80 = face_crops(args.calib_faces, 80)
+    inputs = {b: to_batch(crops80, b) for b in args.batches}
+    rows: List[dict] = []
+    results: Dict[str, dict] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for width in args.widths:
+            name = f'RCN-{width_name(width)}'
+            model = load_pose_model(osp.join(REPO, RCN_CONFIG), args.checkpoints.get(width),
+                                    cfg_options={'model.backbone.width': width})
+            net = landmark_net(model, (80, 80))
+            res = dict(width=width, params=sum(p.numel() for p in model.parameters()),
+                       mb_state_dict=state_dict_mb(model), paper_fps=PAPER_FPS.get(width),
+                       **bench_torch(net, inputs, args))
+            if any(r.startswith('onnx') or r == 'int8' for r in args.runtimes):
+                res.update(bench_onnx(model, net, inputs, crops80, tmp, name.replace('/', '-'),
+                                      args))
+            results[name] = res
+            logging.info('%s done', name)
+        if args.resnet:
+            model = load_pose_model(osp.join(REPO, RES18_CONFIG))
+            net = landmark_net(model, (256, 256))
+            crops256 = face_crops(args.calib_faces, 256)
+            inputs256 = {b: to_batch(crops256, b) for b in args.batches}
+            res = dict(width=None, params=sum(p.numel() for p in model.parameters()),
+                       mb_state_dict=state_dict_mb(model), paper_fps=None,
+                       **bench_torch(net, inputs256, args))
+            if any(r.startswith('onnx') for r in args.runtimes):
+                res.update(bench_onnx(model, net, inputs256, crops256, tmp, 'res18', args))
+            results['ResNet-18 + IntegralRegressionHead (256)'] = res
+    dlib_res = bench_dlib(face_crops(args.calib_faces, 256), args) if args.dlib else None
+
+    for name, res in results.items():
+        for runtime in ('eager', 'torchscript', 'onnxruntime', 'onnxruntime-int8'):
+            if runtime not in res or not res[runtime]:
+                continue
+            b1 = res[runtime].get(1)
+            b32 = res[runtime].get(max(args.batches))
+            rows.append(dict(
+                model=name, runtime=runtime, params=res['params'],
+                mb=res[runtime].get('mb_file', res['mb_state_dict']),
+                ms_b1=b1 and b1['ms_per_image'], fps_b1=b1 and b1['fps'],
+                fps_b32=b32 and b32['fps'], paper_fps=res['paper_fps'],
+                x_paper=(b1['fps'] / res['paper_fps']) if b1 and res['paper_fps'] else None))
+    if dlib_res is not None:
+        rows.append(dict(model='dlib 68-point shape predictor (per face)', runtime='dlib',
+                         params=None, mb=None, ms_b1=dlib_res['ms_per_image'],
+                         fps_b1=dlib_res['fps'], fps_b32=None, paper_fps=None, x_paper=None))
+    payload = dict(machine=machine_info(args.threads), settings=vars(args).copy(),
+                   results=results, dlib=dlib_res, rows=rows, targets=targets(results, dlib_res,
+                                                                              args))
+    payload['settings']['checkpoints'] = {width_name(k): v for k, v in args.checkpoints.items()}
+    return payload
+
+
+def targets(results: dict, dlib_res: Optional[dict], args: argparse.Namespace) -> List[dict]:
+    """The issue's speed targets, each with the measured value and whether it holds."""
+    out = []
+    big = max(args.batches)
+
+    def add(what: str, value: Optional[float], goal: float, higher: bool = True) -> None:
+        if value is not None:
+            out.append(dict(target=what, measured=value, goal=goal,
+                            met=bool(value >= goal if higher else value <= goal)))
+
+    r8, r1 = results.get('RCN-1/8'), results.get('RCN-1')
+    if r8:
+        add('RCN-1/8 eager fps (batch 1) >= 10x paper', r8['eager'][1]['fps'], 10 * 21.38)
+        for rt in ('onnxruntime', 'onnxruntime-int8'):
+            if rt in r8:
+                add(f'RCN-1/8 {rt} fps (batch 1) >= 30x paper', r8[rt][1]['fps'], 30 * 21.38)
+        if dlib_res:
+            add('RCN-1/8 eager ms per face <= dlib ms per face',
+                r8['eager'][1]['ms_per_image'], dlib_res['ms_per_image'], higher=False)
+            if 'onnxruntime' in r8:
+                add('RCN-1/8 onnxruntime ms per face <= dlib ms per face',
+                    r8['onnxruntime'][1]['ms_per_image'], dlib_res['ms_per_image'], higher=False)
+    if r1:
+        add('RCN-1 eager fps (batch 1) >= 5x paper', r1['eager'][1]['fps'], 5 * 4.92)
+    if big > 1:
+        for name, res in results.items():
+            for rt in ('eager', 'torchscript', 'onnxruntime', 'onnxruntime-int8'):
+                if res.get(rt) and 1 in res[rt] and big in res[rt]:
+                    add(f'{name} {rt}: batch-{big} fps per image >= batch-1 fps',
+                        res[rt][big]['fps'], res[rt][1]['fps'])
+    return out
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--widths', type=parse_width, nargs='+',
+                        default=sorted(PAPER_FPS), help='RCN widths (default 1/16 .. 1)')
+    parser.add_argument('--batches', type=int, nargs='+', default=[1, 32])
+    parser.add_argument('--threads', type=int, default=2, help='torch / ORT intra-op threads')
+    parser.add_argument('--runtimes', nargs='+',
+                        default=['eager', 'torchscript', 'onnxruntime', 'int8'],
+                        choices=['eager', 'torchscript', 'onnxruntime', 'int8'])
+    parser.add_argument('--no-resnet', dest='resnet', action='store_false',
+                        help='skip ResNet-18 + IntegralRegressionHead')
+    parser.add_argument('--no-dlib', dest='dlib', action='store_false', help='skip dlib')
+    parser.add_argument('--checkpoint', nargs=2, action='append', default=[],
+                        metavar=('WIDTH', 'CKPT'), help='trained weights for a width')
+    parser.add_argument('--warmup', type=int, default=10)
+    parser.add_argument('--repeats', type=int, default=7)
+    parser.add_argument('--min-block-s', type=float, default=0.5)
+    parser.add_argument('--calib-faces', type=int, default=32,
+                        help='real face crops used as inputs and for int8 calibration')
+    parser.add_argument('--out-dir', default='work_dirs/benchmarks')
+    args = parser.parse_args()
+    if 1 not in args.batches:
+        parser.error('--batches must include 1 (the latency figures)')
+    args.checkpoints = {parse_width(w): c for w, c in args.checkpoint}
+    return args
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format='%(message)s')
+    args = parse_args()
+    payload = run(args)
+    columns = ['model', 'runtime', 'params', 'mb', 'ms_b1', 'fps_b1', 'fps_b32', 'paper_fps',
+               'x_paper']
+    headers = ['model', 'runtime', 'params', 'MB', 'ms / face (b1)', 'fps (b1)',
+               f'fps / image (b{max(args.batches)})', 'paper fps', 'x paper']
+    m = payload['machine']
+    table = (f'CPU: {m["cpu"]}, {m["cores"]} cores, {args.threads} threads, torch {m["torch"]}, '
+             f'{m["date"]}; median of {args.repeats} blocks after {args.warmup} warm-up calls.\n\n'
+             + markdown_table(payload['rows'], columns, headers) + '\n\n'
+             + markdown_table(payload['targets'], ['target', 'measured', 'goal', 'met']))
+    write_report(args.out_dir, 'speed', payload, table)
+    print(table)
+    print(f'\nwritten: {osp.join(args.out_dir, "speed.json")} and speed.md')
+
+
+if __name__ == '__main__':
+    main()
