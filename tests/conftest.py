@@ -1,4 +1,5 @@
 """Shared fixtures: repository paths, the shared real-face samples, running the tools."""
+import importlib.util
 import os
 import os.path as osp
 import subprocess
@@ -41,6 +42,22 @@ def run_tool(script: str, args: List[str], cwd: Path = REPO_ROOT,
         raise AssertionError(f'tools/{script} {" ".join(args)} failed ({proc.returncode}):\n'
                              f'{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}')
     return proc
+
+
+def load_tool_module(script: str):
+    """Import ``tools/<script>`` as a module (its ``main(argv)`` then runs in-process, which
+    saves the ~15-30 s a subprocess spends importing torch and MMPose)."""
+    path = REPO_ROOT / 'tools' / script
+    spec = importlib.util.spec_from_file_location(f'_tool_{path.stem}', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope='session')
+def load_tool():
+    """``load_tool(script)`` imports ``tools/<script>`` as a module."""
+    return load_tool_module
 
 
 @pytest.fixture(scope='session')

@@ -290,7 +290,7 @@ def targets(results: dict, dlib_res: Optional[dict], args: argparse.Namespace) -
     return out
 
 
-def parse_args() -> argparse.Namespace:
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--widths', type=parse_width, nargs='+',
                         default=sorted(PAPER_FPS), help='RCN widths (default 1/16 .. 1)')
@@ -310,16 +310,16 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--calib-faces', type=int, default=32,
                         help='real face crops used as inputs and for int8 calibration')
     parser.add_argument('--out-dir', default='work_dirs/benchmarks')
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if 1 not in args.batches:
         parser.error('--batches must include 1 (the latency figures)')
     args.checkpoints = {parse_width(w): c for w, c in args.checkpoint}
     return args
 
 
-def main() -> None:
+def main(argv: Optional[List[str]] = None) -> dict:
     logging.basicConfig(level=logging.INFO, format='%(message)s')
-    args = parse_args()
+    args = parse_args(argv)
     payload = run(args)
     columns = ['model', 'runtime', 'params', 'mb', 'ms_b1', 'fps_b1', 'fps_b32', 'paper_fps',
                'x_paper']
@@ -333,6 +333,7 @@ def main() -> None:
     write_report(args.out_dir, 'speed', payload, table)
     print(table)
     print(f'\nwritten: {osp.join(args.out_dir, "speed.json")} and speed.md')
+    return payload
 
 
 if __name__ == '__main__':

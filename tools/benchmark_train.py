@@ -25,7 +25,7 @@ import sys
 import tempfile
 import time
 from fractions import Fraction
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -105,7 +105,7 @@ def make_data(root: str, num: int) -> None:
     generate_split(root, 'unlabeled', num, image_size=128, labeled=False, num_workers=1)
 
 
-def main() -> None:
+def main(argv: Optional[List[str]] = None) -> Optional[dict]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--variants', nargs='+', default=list(VARIANTS), choices=list(VARIANTS))
     parser.add_argument('--width', type=lambda s: float(Fraction(s)), default=0.125,
@@ -118,10 +118,10 @@ def main() -> None:
     parser.add_argument('--out-dir', default='work_dirs/benchmarks')
     parser.add_argument('--child', help=argparse.SUPPRESS)
     parser.add_argument('--data-root', help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.child:
         child(args)
-        return
+        return None
 
     runs: Dict[str, List[dict]] = {v: [] for v in args.variants}
     with tempfile.TemporaryDirectory() as tmp:
@@ -170,6 +170,7 @@ def main() -> None:
     write_report(args.out_dir, 'train', dict(machine=m, settings=vars(args), rows=rows,
                                              runs=runs, targets=targets), table)
     print(table)
+    return dict(rows=rows, targets=targets)
 
 
 if __name__ == '__main__':

@@ -268,7 +268,8 @@ def rel(path: str) -> str:
     return osp.relpath(path, REPO)
 
 
-def markdown(table: Dict[str, List[dict]], args: argparse.Namespace, n_train: int) -> str:
+def markdown(table: Dict[str, List[dict]], args: argparse.Namespace, n_train: int,
+             n_test: int) -> str:
     def cell(stat: dict, scale: float = 1.0, digits: int = 2) -> str:
         if stat['mean'] is None:
             return 'not run'
@@ -277,7 +278,7 @@ def markdown(table: Dict[str, List[dict]], args: argparse.Namespace, n_train: in
     lines = [
         '# Paper experiments at CPU scale (`tools/reproduce.py`)', '',
         f'How obtained: {n_train} labeled 300W training faces (`{rel(args.data_root)}`), test on '
-        f'`{args.test_ann}` (LFPW test, 224 faces; inter-ocular NME), RCN at 80 x 80, batch '
+        f'`{args.test_ann}` ({n_test} faces; inter-ocular NME), RCN at 80 x 80, batch '
         f'{args.batch_size}, Adam 1e-3, no augmentation, **{args.epochs} epochs** (the paper: '
         f'200), last checkpoint (no selection on the test set), {args.threads} thread(s) per '
         f'run on a 2-core CPU; unlabeled faces: `{rel(args.unlabeled_root)}`. '
@@ -293,7 +294,7 @@ def markdown(table: Dict[str, List[dict]], args: argparse.Namespace, n_train: in
     return '\n'.join(lines)
 
 
-def main() -> None:
+def main(argv: Optional[List[str]] = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--experiments', nargs='+',
                         default=['losses', 'beta', 'b0', 'widths', 'unlabeled'],
@@ -318,7 +319,7 @@ def main() -> None:
                         help='also copy results.md (as reproduce.md) and the plots here')
     parser.add_argument('--report-only', action='store_true',
                         help='aggregate the finished runs without running anything')
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     # the runs execute in the repository root: make the data paths independent of the cwd
     args.data_root = osp.join(osp.abspath(args.data_root), '')
     args.unlabeled_root = osp.join(osp.abspath(args.unlabeled_root), '')
@@ -343,13 +344,16 @@ def main() -> None:
                     results[run.name] = metrics
     with open(osp.join(args.data_root, ann_train)) as f:
         n_train = len(json.load(f)['annotations'])
+    with open(osp.join(args.data_root, args.test_ann)) as f:
+        n_test = len(json.load(f)['annotations'])
     table = aggregate(runs, results)
     os.makedirs(args.out_dir, exist_ok=True)
     with open(osp.join(args.out_dir, 'results.json'), 'w') as f:
-        json.dump(dict(settings=vars(args), n_train=n_train, runs=[asdict(r) for r in runs],
-                       results=results, summary=table), f, indent=2)
+        json.dump(dict(settings=vars(args), n_train=n_train, n_test=n_test,
+                       runs=[asdict(r) for r in runs], results=results, summary=table), f,
+                  indent=2)
     pngs = plot(table, args.out_dir)
-    md = markdown(table, args, n_train)
+    md = markdown(table, args, n_train, n_test)
     with open(osp.join(args.out_dir, 'results.md'), 'w') as f:
         f.write(md + '\n')
     if args.docs_dir:
@@ -359,6 +363,7 @@ def main() -> None:
         for png in pngs:
             shutil.copy(png, args.docs_dir)
     print(md)
+    return dict(summary=table, results=results)
 
 
 if __name__ == '__main__':

@@ -13,7 +13,7 @@ model = dict(
 dataset_type = 'AFLWDataset'
 data_root = 'data/aflw/'
 val_pipeline = [
-    dict(type='LoadImage'),
+    dict(type='LoadFaceImage'),
     dict(type='GetBBoxCenterScale'),
     dict(type='TopdownAffine', input_size=(80, 80)),
     dict(type='PackFaceInputs')

@@ -37,7 +37,7 @@ data_mode = 'topdown'
 data_root = 'data/300w/'
 
 train_pipeline = [
-    dict(type='LoadImage'),
+    dict(type='LoadFaceImage'),
     dict(type='GetBBoxCenterScale'),
     dict(type='RandomFlip', direction='horizontal'),
     dict(type='RandomBBoxTransform', shift_prob=0, rotate_factor=30, scale_factor=(0.75, 1.25)),
@@ -46,7 +46,7 @@ train_pipeline = [
     dict(type='PackPoseInputs')
 ]
 val_pipeline = [
-    dict(type='LoadImage'),
+    dict(type='LoadFaceImage'),
     dict(type='GetBBoxCenterScale'),
     dict(type='TopdownAffine', input_size=input_size),
     dict(type='PackPoseInputs')

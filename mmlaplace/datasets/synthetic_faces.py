@@ -1390,7 +1390,8 @@ def generate_split(out_dir: str, split: str, num_images: int, seed: int = 0,
         overwrite: Regenerate even if a complete split with the same parameters exists.
         ext: ``'jpg'`` or ``'png'``.
         jpeg_quality: JPEG quality.
-        mp_start_method: Multiprocessing start method (default: ``'fork'`` where available).
+        mp_start_method: Multiprocessing start method (default ``'spawn'``: ``'fork'`` can
+            deadlock once the parent process has used OpenCV's or OpenMP's thread pools).
 
     Returns:
         Paths of the split: ``data_root``, ``img_dir``, ``img_prefix``, ``ann_file`` (None when
@@ -1439,8 +1440,9 @@ def generate_split(out_dir: str, split: str, num_images: int, seed: int = 0,
              for s in range(0, num_images, chunk)]
     results: List[Tuple] = []
     if num_workers > 1 and len(tasks) > 1:
-        method = mp_start_method or ('fork' if 'fork' in mp.get_all_start_methods() else
-                                     'spawn')
+        # spawn, not fork: OpenCV's and OpenMP's thread pools are not fork-safe (a forked
+        # worker deadlocks once the parent has used cv2's parallel_for, e.g. cv2.resize)
+        method = mp_start_method or 'spawn'
         ctx = mp.get_context(method)
         with ctx.Pool(num_workers, initializer=_worker_init) as pool:
             for part in pool.imap_unordered(_chunk_worker, tasks):

@@ -23,7 +23,8 @@ def test_configs_found():
 
 def _packed_batch(cfg: Config, batch_size: int = 2) -> dict:
     w, h = cfg.codec['input_size']
-    k = cfg.model.head.num_keypoints
+    head = cfg.model.head  # our SoftArgmaxHead: num_keypoints; MMPose's heads: num_joints
+    k = head.get('num_keypoints', head.get('num_joints'))
     return get_packed_inputs(batch_size=batch_size, num_keypoints=k, img_shape=(h, w),
                              input_size=(w, h), heatmap_size=(w // 4, h // 4),
                              with_heatmap=False, with_simcc_label=False)

@@ -93,20 +93,29 @@ def test_state_dict_round_trip():
 
 
 def test_amp_switches_both_wrappers(repo_root, monkeypatch):
-    cfg = Config.fromfile(
-        str(repo_root / 'configs/adversarial/laplacekl-d10k_rcn-w1-4_1xb32-200e_300w-80x80.py'))
-    enable_amp(cfg)
+    """``--amp``: AmpOptimWrapper with an accelerator, bf16 CPU autocast without one."""
+    import mmlaplace.engine.amp as amp_module
+    path = str(repo_root / 'configs/adversarial/laplacekl-d10k_rcn-w1-4_1xb32-200e_300w-80x80.py')
+    monkeypatch.setattr(amp_module, 'has_accelerator', lambda: True)
+    cfg = enable_amp(Config.fromfile(path))
     assert cfg.optim_wrapper.generator.type == 'AmpOptimWrapper'
     assert cfg.optim_wrapper.discriminator.type == 'AmpOptimWrapper'
-    # MMEngine's AmpOptimWrapper refuses to build without an accelerator: pretend there is one
-    # (the CPU autocast of MMEngine, bfloat16, is then used by optim_context).
-    import mmengine.optim.optimizer.amp_optimizer_wrapper as amp
-    monkeypatch.setattr(amp, 'is_cuda_available', lambda: True)
-    optim_cfg = cfg.optim_wrapper.to_dict()
+
+    monkeypatch.setattr(amp_module, 'has_accelerator', lambda: False)
+    cfg = enable_amp(Config.fromfile(path))
+    assert cfg.optim_wrapper.generator.type == 'CPUAutocastOptimWrapper'
     with DefaultScope.overwrite_default_scope('mmpose'):
-        optim = build_optim_wrapper(ToyGAN(), optim_cfg)
-    assert type(optim['generator']).__name__ == 'AmpOptimWrapper'
-    assert type(optim['discriminator']).__name__ == 'AmpOptimWrapper'
+        optim = build_optim_wrapper(ToyGAN(), cfg.optim_wrapper.to_dict())
+    for name in ('generator', 'discriminator'):
+        assert type(optim[name]).__name__ == 'CPUAutocastOptimWrapper'
+        with optim[name].optim_context(ToyGAN()):
+            assert torch.get_autocast_dtype('cpu') == torch.bfloat16
+            assert torch.is_autocast_enabled('cpu')
+    assert not torch.is_autocast_enabled('cpu')
+    with pytest.raises(ValueError, match='optim_wrapper.dtype'), \
+            DefaultScope.overwrite_default_scope('mmpose'):
+        build_optim_wrapper(ToyGAN(), dict(type='CPUAutocastOptimWrapper', dtype='int8',
+                                           optimizer=dict(type='SGD', lr=0.1)))
 
 
 def test_errors():

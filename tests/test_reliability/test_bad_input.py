@@ -11,12 +11,12 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from conftest import REPO_ROOT, tiny_config
 from mmengine.config import Config
 from mmengine.logging import MMLogger
 from mmengine.runner import Runner
 from mmpose.registry import DATASETS, MODELS
 from PIL import Image
+from reliability_helpers import REPO_ROOT, tiny_config
 
 from mmlaplace.datasets import UnlabeledFaceDataset
 from mmlaplace.datasets.transforms import LoadFaceImage

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import run_subprocess, run_training, tiny_config
+from reliability_helpers import run_subprocess, run_training, tiny_config
 
 from mmlaplace.utils.checkpoint import load_local_checkpoint
 

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import run_training, tiny_config
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmpose.registry import HOOKS
+from reliability_helpers import run_training, tiny_config
 
 from mmlaplace.engine.hooks import NonFiniteLossError
 from mmlaplace.utils.checkpoint import load_local_checkpoint

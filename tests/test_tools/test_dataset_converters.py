@@ -3,7 +3,6 @@
 Each CLI runs once as a subprocess (end to end); further runs (error paths) call its ``main``
 in this process, which saves the ~5 s package import of a fresh interpreter.
 """
-import importlib.util
 import json
 import sqlite3
 import sys
@@ -18,14 +17,11 @@ SUBSETS = ['afw', 'helen/trainset', 'lfpw/trainset', 'helen/testset', 'lfpw/test
            '300W/01_Indoor', '300W/02_Outdoor']
 
 
-def run_main(repo_root: Path, script: str, args: List[str], capsys,
+def run_main(load_tool, script: str, args: List[str], capsys,
              monkeypatch) -> Tuple[int, str, str]:
     """``tools/<script>``'s ``main()`` in this process: (exit code, stdout, stderr)."""
-    path = repo_root / 'tools' / script
-    spec = importlib.util.spec_from_file_location(f'_cli_{path.stem}', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    monkeypatch.setattr(sys, 'argv', [str(path), *args])
+    module = load_tool(script)
+    monkeypatch.setattr(sys, 'argv', [script, *args])
     capsys.readouterr()
     rc = module.main()
     out = capsys.readouterr()
@@ -51,7 +47,7 @@ def _archive(root: Path, skip=()) -> dict:
     return truth
 
 
-def test_convert_300w_cli(tmp_path, tool, repo_root, capsys, monkeypatch):
+def test_convert_300w_cli(tmp_path, tool, repo_root, load_tool, capsys, monkeypatch):
     root, out = tmp_path / '300w', tmp_path / 'annotations'
     truth = _archive(root, skip=('ibug', ))
     proc = tool('dataset_converters/convert_300w.py', [str(root), '--out-dir', str(out)])
@@ -65,13 +61,14 @@ def test_convert_300w_cli(tmp_path, tool, repo_root, capsys, monkeypatch):
     for img, ann in zip(data['images'], data['annotations']):
         kp = np.array(ann['keypoints']).reshape(68, 3)
         np.testing.assert_allclose(kp[:, :2], truth[img['file_name']], atol=1e-9)
-    rc, _, err = run_main(repo_root, 'dataset_converters/convert_300w.py',
+    rc, _, err = run_main(load_tool, 'dataset_converters/convert_300w.py',
                           [str(root), '--out-dir', str(out), '--strict'], capsys, monkeypatch)
     assert rc == 1 and err.startswith('error: incomplete 300W archive (strict)')
     assert 'subset ibug: folder missing' in err
 
 
-def test_convert_aflw_cli_from_mat_and_sqlite(tmp_path, tool, repo_root, capsys, monkeypatch):
+def test_convert_aflw_cli_from_mat_and_sqlite(tmp_path, tool, repo_root, load_tool, capsys,
+                                              monkeypatch):
     from scipy.io import savemat
     n, rng = 5, np.random.default_rng(1)
     names = np.empty((n, 1), dtype=object)
@@ -109,7 +106,7 @@ def test_convert_aflw_cli_from_mat_and_sqlite(tmp_path, tool, repo_root, capsys,
                         [(face, fid, 5.0 + fid, 6.0) for fid in range(1, 22)])
     con.commit()
     con.close()
-    rc, out, _ = run_main(repo_root, 'dataset_converters/convert_aflw.py', [
+    rc, out, _ = run_main(load_tool, 'dataset_converters/convert_aflw.py', [
         '--sqlite', str(db), '--image-dir', str(tmp_path / 'flickr'), '--out-dir',
         str(tmp_path / 'sq'), '--num-train', '2'], capsys, monkeypatch)
     assert rc == 0 and 'train' in out
@@ -118,7 +115,7 @@ def test_convert_aflw_cli_from_mat_and_sqlite(tmp_path, tool, repo_root, capsys,
     assert list(xs) == [i for i in range(1, 22) if i not in (13, 17)]  # earlobes dropped
 
 
-def test_prepare_unlabeled_faces_cli(tmp_path, tool, repo_root, capsys, monkeypatch):
+def test_prepare_unlabeled_faces_cli(tmp_path, tool, repo_root, load_tool, capsys, monkeypatch):
     src = tmp_path / 'celeba'
     for i in range(3):
         _image(src / f'{i:06d}.jpg', 60, 50)
@@ -133,7 +130,7 @@ def test_prepare_unlabeled_faces_cli(tmp_path, tool, repo_root, capsys, monkeypa
     assert '3 crops' in proc.stdout
     assert [cv2.imread(str(out / f'{i:06d}.jpg')).shape for i in range(3)] == [(16, 16, 3)] * 3
     marks.write_text(f'000000.jpg {points}\n000001.jpg 20 16 30 16 25 20 21 24 29\n')
-    rc, _, err = run_main(repo_root, 'dataset_converters/prepare_unlabeled_faces.py',
+    rc, _, err = run_main(load_tool, 'dataset_converters/prepare_unlabeled_faces.py',
                           [str(src), str(marks), '--out-dir', str(out)], capsys, monkeypatch)
     assert rc == 1 and 'list_landmarks_align_celeba.txt, line 2: expected "file x1 y1 ... ' \
         'x5 y5" (11 fields), got 10' in err

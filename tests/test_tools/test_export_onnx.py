@@ -2,7 +2,6 @@
 
 ``main(argv)`` runs in-process (the command line's parser; no 30 s subprocess import).
 """
-import importlib.util
 import json
 
 import onnx
@@ -17,12 +16,8 @@ CONFIG = 'configs/laplacekl/laplacekl_rcn-w1-16_1xb32-200e_300w-80x80.py'
 
 
 @pytest.fixture(scope='module')
-def export_tool(repo_root):
-    spec = importlib.util.spec_from_file_location('export_onnx_tool',
-                                                  repo_root / 'tools' / 'export_onnx.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def export_tool(load_tool):
+    return load_tool('export_onnx.py')
 
 
 def test_export_int8_and_eval(export_tool, repo_root, face_samples_300w, tmp_path, capsys,

@@ -3,7 +3,6 @@
 The tool's ``main(argv)`` runs in-process (a subprocess spends ~30 s importing on a busy
 2-core machine); the argument parsing is the one the command line uses.
 """
-import importlib.util
 import json
 
 import cv2
@@ -30,11 +29,8 @@ def checkpoint(repo_root, tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope='module')
-def infer(repo_root):
-    spec = importlib.util.spec_from_file_location('infer_tool', repo_root / 'tools' / 'infer.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def infer(load_tool):
+    return load_tool('infer.py')
 
 
 def _check_faces(faces, min_faces=1):

@@ -30,22 +30,14 @@ def data_options(samples: Path):
             'test_dataloader.dataset.data_prefix.img=']
 
 
-def load_tool(repo_root: Path):
-    spec = importlib.util.spec_from_file_location('visualize_tool',
-                                                  repo_root / 'tools' / 'visualize.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_compare_two_models_on_test_faces(tmp_path: Path, repo_root: Path,
+def test_compare_two_models_on_test_faces(tmp_path: Path, repo_root: Path, load_tool,
                                           face_samples_300w: Path, one_thread, capsys):
     """The tool's ``main`` with a command line (in-process: a subprocess would spend most of
     its time importing MMPose again)."""
     ckpt_a = random_checkpoint(repo_root, SAM, tmp_path / 'sam.pth', seed=0)
     ckpt_b = random_checkpoint(repo_root, LKL, tmp_path / 'lkl.pth', seed=1)
     out = tmp_path / 'pictures'
-    load_tool(repo_root).main([
+    load_tool('visualize.py').main([
         str(repo_root / SAM), ckpt_a, '--compare', str(repo_root / LKL), ckpt_b, '--out-dir',
         str(out), '--num', '5', '--dpi', '30', '--names', 'sam', 'lkl',
         *data_options(face_samples_300w)])
@@ -64,11 +56,11 @@ def test_compare_two_models_on_test_faces(tmp_path: Path, repo_root: Path,
     assert 'sam: mean error' in capsys.readouterr().out
 
 
-def test_image_folder_without_ground_truth(tmp_path: Path, repo_root: Path,
+def test_image_folder_without_ground_truth(tmp_path: Path, repo_root: Path, load_tool,
                                            face_samples_300w: Path, one_thread):
     ckpt = random_checkpoint(repo_root, LKL, tmp_path / 'lkl.pth', seed=0)
     out = tmp_path / 'pictures'
-    load_tool(repo_root).main([str(repo_root / LKL), ckpt, '--img-dir', str(face_samples_300w),
+    load_tool('visualize.py').main([str(repo_root / LKL), ckpt, '--img-dir', str(face_samples_300w),
                                '--num', '1', '--dpi', '30', '--colors', '64',
                                '--out-dir', str(out)])
     summary = json.loads((out / 'summary.json').read_text())
@@ -80,18 +72,18 @@ def test_image_folder_without_ground_truth(tmp_path: Path, repo_root: Path,
     assert not list(out.glob('compare_*'))
 
 
-def test_pictures_go_through_a_vis_backend(repo_root: Path, tmp_path: Path):
+def test_pictures_go_through_a_vis_backend(repo_root: Path, tmp_path: Path, load_tool):
     """``--tensorboard`` path, with MMEngine's LocalVisBackend standing in for TensorBoard."""
     picture = tmp_path / 'heatmaps_a.png'
     Image.fromarray(np.full((12, 20, 3), (255, 0, 0), np.uint8)).save(picture)
-    load_tool(repo_root).log_pictures([str(picture)], str(tmp_path / 'tb'), 'LocalVisBackend')
+    load_tool('visualize.py').log_pictures([str(picture)], str(tmp_path / 'tb'), 'LocalVisBackend')
     logged = np.asarray(Image.open(tmp_path / 'tb' / 'vis_data' / 'vis_image' /
                                    'heatmaps_a_0.png'))
     assert logged.shape == (12, 20, 3) and (logged[..., 0] == 255).all()  # still RGB
 
 
-def test_bad_arguments_are_named(repo_root: Path, tmp_path: Path, capsys):
-    parse_args = load_tool(repo_root).parse_args
+def test_bad_arguments_are_named(repo_root: Path, tmp_path: Path, capsys, load_tool):
+    parse_args = load_tool('visualize.py').parse_args
     ckpt = tmp_path / 'x.pth'
     ckpt.touch()
     base = [str(repo_root / LKL), str(ckpt), '--out-dir', str(tmp_path)]

@@ -4,8 +4,7 @@ import shutil
 
 import numpy as np
 import pytest
-from conftest import random_points, write_image, write_pts
-from mmengine.registry import DefaultScope
+from converter_helpers import random_points, write_image, write_pts
 
 from mmlaplace.datasets.converters.face300w import (
     SPLITS_300W,
@@ -14,12 +13,6 @@ from mmlaplace.datasets.converters.face300w import (
     convert_300w,
     read_pts,
 )
-
-
-@pytest.fixture(autouse=True)
-def _mmpose_scope():
-    with DefaultScope.overwrite_default_scope('mmpose'):
-        yield
 
 
 @pytest.mark.parametrize('header', [True, False])

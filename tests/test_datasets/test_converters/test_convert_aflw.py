@@ -4,8 +4,7 @@ import shutil
 
 import numpy as np
 import pytest
-from conftest import write_aflw_mat
-from mmengine.registry import DefaultScope
+from converter_helpers import write_aflw_mat
 
 from mmlaplace.datasets.converters.aflw import (
     AFLW19_FEATURE_IDS,
@@ -15,12 +14,6 @@ from mmlaplace.datasets.converters.aflw import (
     convert_aflw_sqlite,
     read_aflw_sqlite,
 )
-
-
-@pytest.fixture(autouse=True)
-def _mmpose_scope():
-    with DefaultScope.overwrite_default_scope('mmpose'):
-        yield
 
 
 def _load(path):

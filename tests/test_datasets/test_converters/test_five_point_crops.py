@@ -2,7 +2,7 @@
 import cv2
 import numpy as np
 import pytest
-from conftest import write_image
+from converter_helpers import write_image
 from mmengine.registry import DefaultScope
 
 from mmlaplace.datasets.converters.five_point_crops import (

@@ -1,0 +1,109 @@
+"""tools/benchmark_speed.py, tools/benchmark_train.py and tools/reproduce.py at tiny scale.
+
+These check that the tools run end to end and write complete, consistent reports; they do
+not assert any timing (speed targets are measured by the benchmark runs themselves).
+"""
+import argparse
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from mmlaplace.utils.benchmark import markdown_table, time_call
+
+
+def test_time_call_and_table():
+    calls = []
+    t = time_call(lambda: calls.append(1), warmup=2, repeats=3, min_block_s=0.001,
+                  max_calls_per_block=5)
+    assert t['min_s'] <= t['median_s'] <= t['max_s']
+    assert len(calls) == 2 + 1 + 3 * t['calls'] and 1 <= t['calls'] <= 5
+    with pytest.raises(ValueError, match='repeats'):
+        time_call(lambda: None, repeats=0)
+    table = markdown_table([dict(a=1234.5, b=None, c=True)], ['a', 'b', 'c'], ['A', 'B', 'C'])
+    assert table.splitlines() == ['| A | B | C |', '|---|---|---|', '| 1234.50 | - | yes |']
+
+
+def test_benchmark_speed_report(load_tool, tmp_path: Path, one_thread):
+    out = tmp_path / 'bench'
+    payload = load_tool('benchmark_speed.py').main([
+        '--widths', '1/16', '--batches', '1', '2', '--threads', '1', '--runtimes', 'eager',
+        'onnxruntime', '--no-resnet', '--no-dlib', '--warmup', '1', '--repeats', '1',
+        '--min-block-s', '0.001', '--calib-faces', '2', '--out-dir', str(out)])
+    saved = json.loads((out / 'speed.json').read_text())
+    assert saved['rows'] == payload['rows']
+    res = saved['results']['RCN-1/16']
+    assert res['params'] == 17_408 and res['paper_fps'] == 26.51
+    for runtime in ('eager', 'onnxruntime'):
+        for batch in ('1', '2'):
+            assert res[runtime][batch]['fps'] > 0 and math.isfinite(res[runtime][batch]['fps'])
+    assert [(r['model'], r['runtime']) for r in saved['rows']] == [
+        ('RCN-1/16', 'eager'), ('RCN-1/16', 'onnxruntime')]
+    row = saved['rows'][0]
+    assert row['x_paper'] == pytest.approx(row['fps_b1'] / 26.51)
+    targets = {t['target']: t for t in saved['targets']}
+    eager = targets['RCN-1/16 eager: batch-2 fps per image >= batch-1 fps']
+    assert eager['met'] == (eager['measured'] >= eager['goal'])
+    assert '| RCN-1/16 | onnxruntime |' in (out / 'speed.md').read_text()
+
+
+def test_benchmark_speed_needs_batch_one(load_tool):
+    with pytest.raises(SystemExit):
+        load_tool('benchmark_speed.py').parse_args(['--batches', '32'])
+
+
+def test_benchmark_train_report(load_tool, tmp_path: Path):
+    out = tmp_path / 'bench'
+    report = load_tool('benchmark_train.py').main([
+        '--variants', 'supervised-softargmax', 'supervised-laplacekl',
+        'semi-supervised-laplacekl', '--width', '1/16', '--batch-size', '2', '--threads', '1',
+        '--warmup', '0', '--steps', '1', '--rounds', '1', '--out-dir', str(out)])
+    saved = json.loads((out / 'train.json').read_text())
+    assert [r['variant'] for r in saved['rows']] == [
+        'supervised-softargmax', 'supervised-laplacekl', 'semi-supervised-laplacekl']
+    by = {r['variant']: r for r in saved['rows']}
+    assert by['supervised-softargmax']['params'] == by['supervised-laplacekl']['params']
+    assert by['semi-supervised-laplacekl']['params'] > by['supervised-laplacekl']['params']
+    assert all(r['step_s'] > 0 and r['peak_rss_mb'] > 0 for r in saved['rows'])
+    assert len(report['targets']) == 2
+    ratio = by['semi-supervised-laplacekl']['step_s'] / by['supervised-laplacekl']['step_s']
+    assert report['targets'][1]['measured'] == pytest.approx(ratio)
+
+
+def test_reproduce_plan_aggregate_and_one_run(load_tool, tmp_path: Path, face_samples_300w):
+    """The plan of every experiment, and one real (tiny) train + test run aggregated."""
+    reproduce = load_tool('reproduce.py')
+    runs = reproduce.plan(['losses', 'beta', 'b0', 'widths', 'unlabeled'], [0, 1], ['1/8'])
+    per_seed = 3 + 4 + 4 + 5 + 5
+    assert len(runs) == 2 * per_seed
+    assert len({r.name for r in runs}) == len(runs)
+    adv = [r for r in runs if r.experiment == 'unlabeled' and r.options.get('unlabeled')]
+    assert sorted({r.x for r in adv}) == [2500, 5000, 10000]
+
+    out = tmp_path / 'rep'
+    result = reproduce.main([
+        '--experiments', 'widths', '--seeds', '0', '--epochs', '1', '--batch-size', '2',
+        '--data-root', str(face_samples_300w), '--data-prefix', '', '--train-ann',
+        'test_300w.json', '--test-ann', 'test_300w.json', '--threads', '1', '--out-dir',
+        str(out), '--docs-dir', str(tmp_path / 'docs'), '--report-only'])
+    # nothing has run yet: every variant is reported as missing, not as a number
+    assert all(r['NME']['mean'] is None for r in result['summary']['widths'])
+
+    run = next(r for r in reproduce.plan(['widths'], [0], ['1/8']) if r.variant.endswith('1/16'))
+    args = argparse.Namespace(
+        data_root=str(face_samples_300w) + '/', data_prefix='', test_ann='test_300w.json',
+        unlabeled_root=str(tmp_path), batch_size=2, epochs=1, threads=1, out_dir=str(out))
+    metrics = reproduce.execute(run, args, 'test_300w.json')
+    assert metrics is not None and 0 < metrics['NME'] < 10
+    assert (out / run.name / 'epoch_1.pth').is_file()
+    result = reproduce.main([
+        '--experiments', 'widths', '--seeds', '0', '--epochs', '1', '--batch-size', '2',
+        '--data-root', str(face_samples_300w), '--data-prefix', '', '--train-ann',
+        'test_300w.json', '--test-ann', 'test_300w.json', '--out-dir', str(out),
+        '--docs-dir', str(tmp_path / 'docs'), '--report-only'])
+    row = next(r for r in result['summary']['widths'] if r['variant'].endswith('1/16'))
+    assert row['NME']['values'] == [metrics['NME']] and row['seeds'] == [0]
+    md = (tmp_path / 'docs' / 'reproduce.md').read_text()
+    assert f'{100 * metrics["NME"]:.2f} +- 0.00' in md and 'not run' in md
+    assert (tmp_path / 'docs' / 'reproduce_widths.png').is_file()
