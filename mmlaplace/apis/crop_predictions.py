@@ -29,8 +29,9 @@ def predict_crops(model: BaseModel, dataset: BaseDataset,
         indices (Sequence[int]): Which samples.
 
     Returns:
-        list[dict]: per sample ``image`` (H, W, 3) RGB crop, ``heatmaps`` (K, h, w), ``pred``
-        (K, 2), ``scales`` (K, 2) and ``gt`` (K, 2), all in crop pixels, and ``img_path``.
+        list[dict]: per sample ``image`` (H, W, 3) uint8 RGB crop, ``heatmaps`` (K, h, w),
+        ``pred`` (K, 2), ``scales`` (K, 2) and ``gt`` (K, 2) (None without annotations), all in
+        crop pixels, and ``img_path`` (see :func:`mmlaplace.visualization.sample_to_crop`).
     """
     model.eval()
     test_cfg = dict(model.test_cfg or {})
@@ -40,19 +41,7 @@ def predict_crops(model: BaseModel, dataset: BaseDataset,
         samples = model.test_step(batch)
     finally:
         model.test_cfg = test_cfg
-    out = []
-    for inputs, sample in zip(batch['inputs'], samples):
-        meta = sample.metainfo
-        center = np.asarray(meta['input_center'], np.float32).reshape(2)
-        scale = np.asarray(meta['input_scale'], np.float32).reshape(2)
-        size = meta['input_size']
-        image = inputs.numpy().transpose(1, 2, 0)[..., ::-1].copy()  # BGR CHW -> RGB HWC
-        out.append(dict(
-            image=image,
-            img_path=meta.get('img_path', ''),
-            heatmaps=sample.pred_fields.heatmaps.cpu().numpy(),
-            pred=image_to_crop(sample.pred_instances.keypoints[0], center, scale, size),
-            scales=np.asarray(sample.pred_instances.keypoint_scales[0]),
-            gt=image_to_crop(np.asarray(sample.gt_instances.keypoints[0]), center, scale, size),
-        ))
-    return out
+    # one mapping for this API and the visualization hook (lazy: visualization imports this)
+    from ..visualization.crop_samples import sample_to_crop
+    return [sample_to_crop(inputs, sample) for inputs, sample in zip(batch['inputs'], samples)]
+
