@@ -35,7 +35,12 @@ import torch
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmlaplace.apis.onnx_export import SoftArgmaxOnnxWrapper, export_onnx, load_pose_model  # noqa: E402
+from mmlaplace.apis.onnx_export import (
+    SoftArgmaxOnnxWrapper,
+    export_onnx,
+    load_pose_model,
+    onnx_session,  # noqa: E402
+)
 from mmlaplace.apis.onnx_quantization import quantize_int8  # noqa: E402
 from mmlaplace.utils.benchmark import machine_info, markdown_table, time_call, write_report  # noqa: E402
 
@@ -126,17 +131,6 @@ def bench_torch(net: torch.nn.Module, inputs: Dict[int, torch.Tensor],
     return out
 
 
-def ort_session(path: str, threads: int):
-    import onnxruntime as ort
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = threads
-    opts.inter_op_num_threads = 1
-    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    opts.log_severity_level = 3
-    return ort.InferenceSession(path, opts, providers=['CPUExecutionProvider'])
-
-
 def export_plain_onnx(net: torch.nn.Module, path: str, dummy: torch.Tensor) -> None:
     """Export a module without SoftArgmaxHead (the MMPose baseline) with a dynamic batch."""
     with torch.no_grad(), warnings.catch_warnings():
@@ -163,7 +157,7 @@ def bench_onnx(model: torch.nn.Module, net: torch.nn.Module, inputs: Dict[int, t
         quantize_int8(fp32, int8, to_batch(crops, len(crops)).numpy())
         variants.append(('onnxruntime-int8', int8))
     for name, path in variants:
-        sess = ort_session(path, args.threads)
+        sess = onnx_session(path, args.threads)  # ORT defaults: sequential, all graph opts
         in_name = sess.get_inputs()[0].name
         res = {}
         for batch, x in inputs.items():
