@@ -15,7 +15,10 @@ this repository with ``--cfg-options``); runs whose metrics exist are skipped, s
 resumes where it stopped. Labeled data: ``--data-root`` (default the shared 300W subset:
 2,012 training faces, 224 LFPW test faces); unlabeled: ``--unlabeled-root`` (default the
 shared 10,000 CelebA faces). Settings are chosen on the training data only; the LFPW test set
-is only evaluated, never used for selection.
+is only evaluated, never used for selection. Runs that train the same model (e.g. ``beta=1``,
+``b0=1`` and the widths' ``w1/8`` are the LaplaceKL w1/8 run of the losses) are trained once
+and reported in each experiment; runs execute in the order of ``--experiments``, one variant's
+seeds after the other.
 
 Examples::
 
@@ -49,6 +52,7 @@ GKL = 'configs/gaussiankl/gaussiankl_rcn-w1_1xb32-200e_300w-80x80.py'
 ADV = 'configs/adversarial/laplacekl-d10k_rcn-w1-4_1xb32-200e_300w-80x80.py'
 DSAME = 'configs/adversarial/laplacekl-dsame_rcn-w1-4_1xb32-200e_300w-80x80.py'
 WIDTHS = {'1/16': 1 / 16, '1/8': 1 / 8, '1/4': 1 / 4, '1/2': 1 / 2, '1': 1.0}
+EXPERIMENTS = ['losses', 'beta', 'b0', 'widths', 'unlabeled']
 METRICS = ('NME', 'heatmap_spread', 'FR@10', 'AUC@10', 'scale_error_spearman')
 
 
@@ -98,6 +102,31 @@ def plan(experiments: List[str], seeds: List[int], widths: List[str]) -> List[Ru
             runs.append(Run('unlabeled', 'LaplaceKL+D(d_l = d_u)', DSAME, seed,
                             {'model.backbone.width': 0.125, 'dsame': True}, None))
     return runs
+
+
+# settings equal to the configs' defaults: a run that only sets these is the reference run
+DEFAULTS = {'model.head.beta': 1.0, 'model.head.loss.target_scale': 1.0}
+DEFAULT_WIDTH = {LKL: 0.125, SAM: 0.125, ADV: 0.25, DSAME: 0.25}
+
+
+def signature(run: Run) -> str:
+    """What a run trains (config, seed, effective settings), independent of its name."""
+    opts = {k: v for k, v in run.options.items() if DEFAULTS.get(k, object()) != v}
+    opts.setdefault('model.backbone.width', DEFAULT_WIDTH.get(run.config))
+    return json.dumps([run.config, run.seed, sorted(opts.items())], default=str)
+
+
+def canonical(runs: List[Run], seeds: List[int], widths: List[str]) -> Dict[str, Run]:
+    """Map each run's name to the run that trains the same model (first in the full plan).
+
+    E.g. ``beta=1``, ``b0=1``, ``LaplaceKL w1/8`` of the widths and the 0-unlabeled run of the
+    same seed are one model: it is trained once and reported in every experiment.
+    """
+    first: Dict[str, Run] = {}
+    all_runs = plan(EXPERIMENTS, seeds, sorted(set(widths) | {'1/8'}, key=list(WIDTHS).index))
+    for run in all_runs + runs:
+        first.setdefault(signature(run), run)
+    return {run.name: first[signature(run)] for run in runs}
 
 
 def cfg_options(run: Run, args: argparse.Namespace, ann_train: str) -> List[str]:
@@ -297,8 +326,7 @@ def markdown(table: Dict[str, List[dict]], args: argparse.Namespace, n_train: in
 def main(argv: Optional[List[str]] = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--experiments', nargs='+',
-                        default=['losses', 'beta', 'b0', 'widths', 'unlabeled'],
-                        choices=['losses', 'beta', 'b0', 'widths', 'unlabeled'])
+                        default=EXPERIMENTS, choices=EXPERIMENTS)
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     parser.add_argument('--loss-widths', nargs='+', default=['1/8', '1/4'],
                         choices=list(WIDTHS), help='widths of the losses experiment')
@@ -329,19 +357,28 @@ def main(argv: Optional[List[str]] = None) -> dict:
                  '(set --data-root / --train-ann)')
 
     runs = plan(args.experiments, args.seeds, args.loss_widths)
+    same = canonical(runs, args.seeds, args.loss_widths)
+    unique = list({same[r.name].name: same[r.name] for r in runs}.values())
+    # in the order of --experiments, one variant (all its seeds) after the other
+    order = {(r.experiment, r.variant): i for i, r in enumerate(runs)}
+    unique.sort(key=lambda r: (args.experiments.index(r.experiment)
+                               if r.experiment in args.experiments else -1,
+                               order.get((r.experiment, r.variant), -1), r.seed))
     ann_train = subset_annotations(args)
-    results: Dict[str, dict] = {}
+    done: Dict[str, dict] = {}
     if args.report_only:
-        for run in runs:
+        for run in unique:
             path = osp.join(args.out_dir, run.name, 'metrics.json')
             if osp.isfile(path):
                 with open(path) as f:
-                    results[run.name] = json.load(f)
+                    done[run.name] = json.load(f)
     else:
         with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-            for run, metrics in zip(runs, pool.map(lambda r: execute(r, args, ann_train), runs)):
+            for run, metrics in zip(unique,
+                                    pool.map(lambda r: execute(r, args, ann_train), unique)):
                 if metrics is not None:
-                    results[run.name] = metrics
+                    done[run.name] = metrics
+    results = {r.name: done[same[r.name].name] for r in runs if same[r.name].name in done}
     with open(osp.join(args.data_root, ann_train)) as f:
         n_train = len(json.load(f)['annotations'])
     with open(osp.join(args.data_root, args.test_ann)) as f:

@@ -107,3 +107,18 @@ def test_reproduce_plan_aggregate_and_one_run(load_tool, tmp_path: Path, face_sa
     md = (tmp_path / 'docs' / 'reproduce.md').read_text()
     assert f'{100 * metrics["NME"]:.2f} +- 0.00' in md and 'not run' in md
     assert (tmp_path / 'docs' / 'reproduce_widths.png').is_file()
+
+
+def test_reproduce_trains_equivalent_runs_once(load_tool):
+    """beta=1, b0=1, widths w1/8 and 0 unlabeled are the losses' LaplaceKL w1/8 run."""
+    reproduce = load_tool('reproduce.py')
+    runs = reproduce.plan(['beta', 'b0', 'widths', 'unlabeled'], [0, 1], ['1/8'])
+    same = reproduce.canonical(runs, [0, 1], ['1/8'])
+    reference = {f'losses/LaplaceKL w1-8/seed{s}' for s in (0, 1)}
+    shared = {name for name, run in same.items() if run.name in reference}
+    assert shared == {f'{e}/seed{s}' for s in (0, 1) for e in (
+        'beta/beta=1', 'b0/b0=1', 'widths/LaplaceKL w1-8', 'unlabeled/LaplaceKL (0 unlabeled)')}
+    # every other run is its own model, and seeds are never merged
+    others = [r for r in runs if r.name not in shared]
+    assert all(same[r.name].name == r.name for r in others)
+    assert len({reproduce.signature(r) for r in others}) == len(others)
