@@ -240,6 +240,18 @@ class TestLaplaceKLLoss:
                            r'\[1, 3\]'):
             LaplaceKLLoss()(heatmaps, torch.zeros(2, 5, 2))
 
+    @pytest.mark.parametrize('value', [math.nan, math.inf, -math.inf])
+    @pytest.mark.parametrize('loss_type', [LaplaceKLLoss, GaussianKLLoss, SoftArgmaxLoss])
+    def test_any_non_finite_pixel_is_caught(self, value, loss_type):
+        """The check runs on the moments: a bad value at any pixel (corners, row/column 0
+        where the coordinate weight is 0) must still be reported, and only for its landmark."""
+        for row, col in [(0, 0), (0, 4), (3, 0), (3, 4), (1, 2)]:
+            heatmaps = normalize_heatmaps(torch.randn(1, 3, 4, 5))
+            heatmaps[0, 2, row, col] = value
+            with pytest.raises(ValueError, match=r'heatmaps contain NaN/Inf values at landmarks '
+                               r'\[2\]'):
+                loss_type()(heatmaps, torch.ones(1, 3, 2))
+
     def test_non_finite_target_with_positive_weight_raises(self):
         heatmaps = normalize_heatmaps(torch.randn(1, 3, 4, 4))
         target = torch.zeros(1, 3, 2)
