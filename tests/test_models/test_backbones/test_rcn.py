@@ -1,8 +1,10 @@
 """Tests of the RCN backbone (Robinson et al., ICCV 2019, Sec. 3.4, Tables 1 and 3)."""
+import copy
 import math
 
 import pytest
 import torch
+from torch import nn
 
 from mmlaplace.models.backbones import RCN
 from mmlaplace.models.backbones.rcn import (
@@ -111,6 +113,26 @@ def test_every_parameter_gets_finite_gradient():
         assert param.grad is not None, name
         assert torch.isfinite(param.grad).all(), name
     assert any(p.grad.abs().sum() > 0 for p in model.parameters())
+
+
+@pytest.mark.parametrize('slope', [0.2, 0.0])
+def test_in_place_activations_change_nothing(slope):
+    """The in-place LeakyReLUs give the values and gradients of out-of-place ones."""
+    model = RCN(num_keypoints=4, width=1 / 8, negative_slope=slope).train()
+    reference = copy.deepcopy(model)
+    acts = [m for m in reference.modules() if isinstance(m, nn.LeakyReLU)]
+    assert acts and all(m.inplace == (slope > 0) for m in acts)
+    for m in acts:
+        m.inplace = False
+    x = torch.randn(2, 3, 32, 32, dtype=torch.float64)
+    grads = []
+    for net in (model.double(), reference.double()):
+        torch.manual_seed(0)  # the same dropout masks
+        (out, ) = net(x)
+        (out.sin().sum()).backward()
+        grads.append([out.detach()] + [p.grad for p in net.parameters()])
+    for a, b in zip(*grads):
+        assert torch.equal(a, b)
 
 
 def test_eval_is_deterministic_train_is_not():
