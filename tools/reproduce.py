@@ -29,7 +29,8 @@ Examples::
 Outputs under ``--out-dir`` (default ``work_dirs/reproduce``): one folder per run with its
 ``metrics.json``; ``results.json`` (every run and the mean / std per variant); one PNG per
 experiment and ``results.md`` (tables with how each number was obtained); ``--docs-dir``
-receives copies of ``results.md`` as ``reproduce.md`` and the PNGs.
+receives copies of ``results.md`` as ``reproduce.md``, ``results.json`` as ``reproduce.json``
+and the PNGs.
 """
 import argparse
 import json
@@ -344,7 +345,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
     parser.add_argument('--threads', type=int, default=2, help='torch threads per run')
     parser.add_argument('--out-dir', default='work_dirs/reproduce')
     parser.add_argument('--docs-dir', default=None,
-                        help='also copy results.md (as reproduce.md) and the plots here')
+                        help='also copy results.md / .json (as reproduce.md / .json) and the plots here')
     parser.add_argument('--report-only', action='store_true',
                         help='aggregate the finished runs without running anything')
     args = parser.parse_args(argv)
@@ -386,7 +387,9 @@ def main(argv: Optional[List[str]] = None) -> dict:
     table = aggregate(runs, results)
     os.makedirs(args.out_dir, exist_ok=True)
     with open(osp.join(args.out_dir, 'results.json'), 'w') as f:
-        json.dump(dict(settings=vars(args), n_train=n_train, n_test=n_test,
+        paths = ('data_root', 'unlabeled_root', 'out_dir', 'docs_dir')
+        settings = {k: rel(v) if k in paths and v else v for k, v in vars(args).items()}
+        json.dump(dict(settings=settings, n_train=n_train, n_test=n_test,
                        runs=[asdict(r) for r in runs], results=results, summary=table), f,
                   indent=2)
     pngs = plot(table, args.out_dir)
@@ -397,6 +400,8 @@ def main(argv: Optional[List[str]] = None) -> dict:
         os.makedirs(args.docs_dir, exist_ok=True)
         with open(osp.join(args.docs_dir, 'reproduce.md'), 'w') as f:
             f.write(md + '\n')
+        shutil.copy(osp.join(args.out_dir, 'results.json'),
+                    osp.join(args.docs_dir, 'reproduce.json'))
         for png in pngs:
             shutil.copy(png, args.docs_dir)
     print(md)

@@ -107,6 +107,8 @@ def test_reproduce_plan_aggregate_and_one_run(load_tool, tmp_path: Path, face_sa
     md = (tmp_path / 'docs' / 'reproduce.md').read_text()
     assert f'{100 * metrics["NME"]:.2f} +- 0.00' in md and 'not run' in md
     assert (tmp_path / 'docs' / 'reproduce_widths.png').is_file()
+    copied = json.loads((tmp_path / 'docs' / 'reproduce.json').read_text())
+    assert copied['results'][run.name]['NME'] == metrics['NME']
 
 
 def test_reproduce_trains_equivalent_runs_once(load_tool):
