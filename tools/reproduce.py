@@ -228,15 +228,23 @@ def execute(run: Run, args: argparse.Namespace, ann_train: str) -> Optional[dict
     return metrics
 
 
-def aggregate(runs: List[Run], results: Dict[str, dict]) -> Dict[str, List[dict]]:
-    """Mean / std over seeds per experiment and variant (in plan order)."""
+def aggregate(runs: List[Run], results: Dict[str, dict],
+              same: Optional[Dict[str, Run]] = None) -> Dict[str, List[dict]]:
+    """Mean / std over seeds per experiment and variant (in plan order).
+
+    ``same`` (from :func:`canonical`) marks the rows whose model is another experiment's run.
+    """
     table: Dict[str, List[dict]] = {}
     for run in runs:
         rows = table.setdefault(run.experiment, [])
         row = next((r for r in rows if r['variant'] == run.variant), None)
         if row is None:
+            other = (same or {}).get(run.name, run)
+            same_as = (f'{other.experiment}: {other.variant}'
+                       if (other.experiment, other.variant) != (run.experiment, run.variant)
+                       else None)
             row = dict(variant=run.variant, x=run.x, config=run.config, seeds=[],
-                       **{m: [] for m in METRICS})
+                       same_as=same_as, **{m: [] for m in METRICS})
             rows.append(row)
         metrics = results.get(run.name)
         if metrics is None:
@@ -312,12 +320,14 @@ def markdown(table: Dict[str, List[dict]], args: argparse.Namespace, n_train: in
         f'{args.batch_size}, Adam 1e-3, no augmentation, **{args.epochs} epochs** (the paper: '
         f'200), last checkpoint (no selection on the test set), {args.threads} thread(s) per '
         f'run on a 2-core CPU; unlabeled faces: `{rel(args.unlabeled_root)}`. '
-        'mean +- std over the seeds listed; heatmap spread in heatmap pixels.', '']
+        'mean +- std over the seeds listed; heatmap spread in heatmap pixels. A row marked '
+        '"(= experiment: variant)" is that run (the same model, trained once).', '']
     for exp, rows in table.items():
         lines += [f'## {exp}', '', '| variant | seeds | NME (%) | heatmap spread (px) | '
                   'FR@10 (%) | scale-error Spearman |', '|---|---|---|---|---|---|']
         for r in rows:
-            lines.append(f'| {r["variant"]} | {",".join(map(str, r["seeds"])) or "-"} | '
+            variant = r['variant'] + (f' (= {r["same_as"]})' if r.get('same_as') else '')
+            lines.append(f'| {variant} | {",".join(map(str, r["seeds"])) or "-"} | '
                          f'{cell(r["NME"], 100)} | {cell(r["heatmap_spread"])} | '
                          f'{cell(r["FR@10"], 100, 1)} | {cell(r["scale_error_spearman"])} |')
         lines += ['', f'![{exp}](reproduce_{exp}.png)', '']
@@ -384,7 +394,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
         n_train = len(json.load(f)['annotations'])
     with open(osp.join(args.data_root, args.test_ann)) as f:
         n_test = len(json.load(f)['annotations'])
-    table = aggregate(runs, results)
+    table = aggregate(runs, results, same)
     os.makedirs(args.out_dir, exist_ok=True)
     with open(osp.join(args.out_dir, 'results.json'), 'w') as f:
         paths = ('data_root', 'unlabeled_root', 'out_dir', 'docs_dir')

@@ -124,3 +124,7 @@ def test_reproduce_trains_equivalent_runs_once(load_tool):
     others = [r for r in runs if r.name not in shared]
     assert all(same[r.name].name == r.name for r in others)
     assert len({reproduce.signature(r) for r in others}) == len(others)
+    table = reproduce.aggregate(runs, {}, same)
+    rows = {r['variant']: r for r in table['beta']}
+    assert rows['beta=1']['same_as'] == 'losses: LaplaceKL w1/8'
+    assert rows['beta=2']['same_as'] is None
