@@ -41,9 +41,9 @@ import statistics
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence, Tuple
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 SHARED = os.environ.get('MMLAPLACE_SHARED', osp.join(REPO, '..', 'shared'))
@@ -53,6 +53,7 @@ GKL = 'configs/gaussiankl/gaussiankl_rcn-w1_1xb32-200e_300w-80x80.py'
 ADV = 'configs/adversarial/laplacekl-d10k_rcn-w1-4_1xb32-200e_300w-80x80.py'
 DSAME = 'configs/adversarial/laplacekl-dsame_rcn-w1-4_1xb32-200e_300w-80x80.py'
 WIDTHS = {'1/16': 1 / 16, '1/8': 1 / 8, '1/4': 1 / 4, '1/2': 1 / 2, '1': 1.0}
+UNLABELED_SIZES = (2500, 5000, 10000)
 EXPERIMENTS = ['losses', 'beta', 'b0', 'widths', 'unlabeled']
 METRICS = ('NME', 'heatmap_spread', 'FR@10', 'AUC@10', 'scale_error_spearman')
 
@@ -73,8 +74,9 @@ class Run:
         return f'{self.experiment}/{self.variant.replace("/", "-")}/seed{self.seed}'
 
 
-def plan(experiments: List[str], seeds: List[int], widths: List[str]) -> List[Run]:
-    """Every run of the requested experiments."""
+def plan(experiments: List[str], seeds: List[int], widths: List[str],
+         unlabeled_sizes: Sequence[int] = UNLABELED_SIZES) -> List[Run]:
+    """Every run of the requested experiments (``unlabeled_sizes``: the LaplaceKL+D pools)."""
     runs: List[Run] = []
     for seed in seeds:
         if 'losses' in experiments:
@@ -96,7 +98,7 @@ def plan(experiments: List[str], seeds: List[int], widths: List[str]) -> List[Ru
                                 {'model.backbone.width': value}, value))
         if 'unlabeled' in experiments:
             runs.append(Run('unlabeled', 'LaplaceKL (0 unlabeled)', LKL, seed, {}, 0))
-            for n in (2500, 5000, 10000):
+            for n in unlabeled_sizes:
                 opts = {'model.backbone.width': 0.125, 'unlabeled': True,
                         'train_cfg.unlabeled_dataloader.dataset.num_unlabeled': n}
                 runs.append(Run('unlabeled', f'LaplaceKL+D({n / 1000:g}K)', ADV, seed, opts, n))
@@ -341,6 +343,8 @@ def main(argv: Optional[List[str]] = None) -> dict:
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     parser.add_argument('--loss-widths', nargs='+', default=['1/8', '1/4'],
                         choices=list(WIDTHS), help='widths of the losses experiment')
+    parser.add_argument('--unlabeled-sizes', type=int, nargs='+', default=list(UNLABELED_SIZES),
+                        help='unlabeled pool sizes of the LaplaceKL+D runs (unlabeled experiment)')
     parser.add_argument('--epochs', type=int, default=4)
     parser.add_argument('--batch-size', type=int, default=32)
     parser.add_argument('--num-train', type=int, default=0,
@@ -355,7 +359,8 @@ def main(argv: Optional[List[str]] = None) -> dict:
     parser.add_argument('--threads', type=int, default=2, help='torch threads per run')
     parser.add_argument('--out-dir', default='work_dirs/reproduce')
     parser.add_argument('--docs-dir', default=None,
-                        help='also copy results.md / .json (as reproduce.md / .json) and the plots here')
+                        help='also copy results.md / .json (as reproduce.md / .json) and the '
+                        'plots here')
     parser.add_argument('--report-only', action='store_true',
                         help='aggregate the finished runs without running anything')
     args = parser.parse_args(argv)
@@ -367,7 +372,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
         sys.exit(f'no training annotations at {osp.join(args.data_root, args.train_ann)} '
                  '(set --data-root / --train-ann)')
 
-    runs = plan(args.experiments, args.seeds, args.loss_widths)
+    runs = plan(args.experiments, args.seeds, args.loss_widths, args.unlabeled_sizes)
     same = canonical(runs, args.seeds, args.loss_widths)
     unique = list({same[r.name].name: same[r.name] for r in runs}.values())
     # in the order of --experiments, one variant (all its seeds) after the other
@@ -384,11 +389,25 @@ def main(argv: Optional[List[str]] = None) -> dict:
                 with open(path) as f:
                     done[run.name] = json.load(f)
     else:
+        # the reports are rewritten after every finished run: a sweep stopped part-way still
+        # leaves its aggregated results (and, with --docs-dir, their copies) on disk
         with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-            for run, metrics in zip(unique,
-                                    pool.map(lambda r: execute(r, args, ann_train), unique)):
+            futures = {pool.submit(execute, r, args, ann_train): r for r in unique}
+            for future in as_completed(futures):
+                metrics = future.result()
                 if metrics is not None:
-                    done[run.name] = metrics
+                    done[futures[future].name] = metrics
+                    write_reports(runs, same, done, args, ann_train)
+    table, md = write_reports(runs, same, done, args, ann_train)
+    print(md)
+    results = {r.name: done[same[r.name].name] for r in runs if same[r.name].name in done}
+    return dict(summary=table, results=results)
+
+
+def write_reports(runs: List[Run], same: Dict[str, Run], done: Dict[str, dict],
+                  args: argparse.Namespace,
+                  ann_train: str) -> Tuple[Dict[str, List[dict]], str]:
+    """Aggregate the finished runs into results.json / .md and the plots (and --docs-dir)."""
     results = {r.name: done[same[r.name].name] for r in runs if same[r.name].name in done}
     with open(osp.join(args.data_root, ann_train)) as f:
         n_train = len(json.load(f)['annotations'])
@@ -414,8 +433,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
                     osp.join(args.docs_dir, 'reproduce.json'))
         for png in pngs:
             shutil.copy(png, args.docs_dir)
-    print(md)
-    return dict(summary=table, results=results)
+    return table, md
 
 
 if __name__ == '__main__':

@@ -80,6 +80,11 @@ def test_reproduce_plan_aggregate_and_one_run(load_tool, tmp_path: Path, face_sa
     assert len({r.name for r in runs}) == len(runs)
     adv = [r for r in runs if r.experiment == 'unlabeled' and r.options.get('unlabeled')]
     assert sorted({r.x for r in adv}) == [2500, 5000, 10000]
+    # --unlabeled-sizes: only the pools asked for (the 0-unlabeled and d_l = d_u rows stay)
+    some = reproduce.plan(['unlabeled'], [0], ['1/8'], unlabeled_sizes=[2500, 10000])
+    assert [r.variant for r in some] == [
+        'LaplaceKL (0 unlabeled)', 'LaplaceKL+D(2.5K)', 'LaplaceKL+D(10K)',
+        'LaplaceKL+D(d_l = d_u)']
 
     out = tmp_path / 'rep'
     result = reproduce.main([
