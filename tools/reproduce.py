@@ -398,16 +398,19 @@ def main(argv: Optional[List[str]] = None) -> dict:
                 if metrics is not None:
                     done[futures[future].name] = metrics
                     write_reports(runs, same, done, args, ann_train)
-    table, md = write_reports(runs, same, done, args, ann_train)
+    report, md = write_reports(runs, same, done, args, ann_train)
     print(md)
-    results = {r.name: done[same[r.name].name] for r in runs if same[r.name].name in done}
-    return dict(summary=table, results=results)
+    return report
 
 
 def write_reports(runs: List[Run], same: Dict[str, Run], done: Dict[str, dict],
                   args: argparse.Namespace,
-                  ann_train: str) -> Tuple[Dict[str, List[dict]], str]:
-    """Aggregate the finished runs into results.json / .md and the plots (and --docs-dir)."""
+                  ann_train: str) -> Tuple[dict, str]:
+    """Aggregate the finished runs into results.json / .md and the plots (and --docs-dir).
+
+    Returns ``dict(summary=..., results=...)`` (mean / std per variant, metrics per run) and
+    the markdown.
+    """
     results = {r.name: done[same[r.name].name] for r in runs if same[r.name].name in done}
     with open(osp.join(args.data_root, ann_train)) as f:
         n_train = len(json.load(f)['annotations'])
@@ -433,7 +436,7 @@ def write_reports(runs: List[Run], same: Dict[str, Run], done: Dict[str, dict],
                     osp.join(args.docs_dir, 'reproduce.json'))
         for png in pngs:
             shutil.copy(png, args.docs_dir)
-    return table, md
+    return dict(summary=table, results=results), md
 
 
 if __name__ == '__main__':
