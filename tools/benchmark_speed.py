@@ -1,8 +1,10 @@
 """CPU inference speed of RCN + SoftArgmaxHead next to the paper's Table 3, an MMPose
 alternative (ResNet-18 + IntegralRegressionHead, 256 x 256) and dlib's 68-point predictor.
 
-Everything is measured side by side in one process, with the same thread count: latency at
-batch 1 and per-image time at batch 32 (warm-up, then the median of repeated blocks), in
+Everything is measured side by side in one process, with the same thread count, in
+interleaved rounds (every model and runtime once per round, the median over rounds reported,
+so a slow phase of a shared machine hits all of them alike): latency at batch 1 and per-image
+time at batch 32 (warm-up, then the median of repeated blocks), in
 PyTorch eager (``torch.inference_mode``), TorchScript (traced, frozen,
 ``optimize_for_inference``) and ONNX Runtime (fp32, and int8 static QDQ quantization). The
 model's input is a raw BGR float crop batch (B, 3, H, W) in 0..255; the channel swap, mean / std
@@ -13,7 +15,7 @@ on them).
 Examples::
 
     python tools/benchmark_speed.py --out-dir work_dirs/benchmarks
-    python tools/benchmark_speed.py --widths 1/8 1 --threads 2 --repeats 9
+    python tools/benchmark_speed.py --widths 1/8 1 --threads 2 --rounds 5 --repeats 9
     # dlib is an optional extra: pip install -r requirements/benchmark.txt
 
 It writes ``speed.json`` and ``speed.md`` into ``--out-dir`` and prints the table and the
@@ -24,11 +26,12 @@ import io
 import logging
 import os
 import os.path as osp
+import statistics
 import sys
 import tempfile
 import warnings
 from fractions import Fraction
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -107,27 +110,27 @@ def to_batch(crops: np.ndarray, batch: int) -> torch.Tensor:
     return x.repeat(reps, 1, 1, 1)[:batch].contiguous()
 
 
-def timed(fn: Callable[[], object], batch: int, args: argparse.Namespace) -> Dict[str, float]:
-    t = time_call(fn, warmup=args.warmup, repeats=args.repeats, min_block_s=args.min_block_s)
-    per_image = t['median_s'] / batch
-    return dict(ms_per_call=1e3 * t['median_s'], ms_per_image=1e3 * per_image,
-                fps=1.0 / per_image, spread=(t['max_s'] - t['min_s']) / t['median_s'])
+Cells = Dict[Tuple[str, str], Dict[int, Callable[[], object]]]
 
 
-def bench_torch(net: torch.nn.Module, inputs: Dict[int, torch.Tensor],
-                args: argparse.Namespace) -> Dict[str, Dict[int, Dict[str, float]]]:
-    """Eager and TorchScript (frozen, optimized for inference) at each batch size."""
-    out: Dict[str, Dict[int, Dict[str, float]]] = {'eager': {}, 'torchscript': {}}
-    with torch.inference_mode():
-        for batch, x in inputs.items():
-            out['eager'][batch] = timed(lambda x=x: net(x), batch, args)
+def inference_call(net: torch.nn.Module, x: torch.Tensor) -> Callable[[], object]:
+    """``net(x)`` under ``torch.inference_mode``."""
+    def call() -> object:
+        with torch.inference_mode():
+            return net(x)
+    return call
+
+
+def torch_cells(net: torch.nn.Module, inputs: Dict[int, torch.Tensor],
+                args: argparse.Namespace) -> Dict[str, Dict[int, Callable[[], object]]]:
+    """Eager and TorchScript (frozen, optimized for inference) calls at each batch size."""
+    out = {'eager': {b: inference_call(net, x) for b, x in inputs.items()}}
     if 'torchscript' in args.runtimes:
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter('ignore')
             scripted = torch.jit.optimize_for_inference(
                 torch.jit.freeze(torch.jit.trace(net, inputs[1]).eval()))
-            for batch, x in inputs.items():
-                out['torchscript'][batch] = timed(lambda x=x: scripted(x), batch, args)
+        out['torchscript'] = {b: inference_call(scripted, x) for b, x in inputs.items()}
     return out
 
 
@@ -140,11 +143,14 @@ def export_plain_onnx(net: torch.nn.Module, path: str, dummy: torch.Tensor) -> N
                           dynamic_axes={'image': {0: 'batch'}, 'coords': {0: 'batch'}})
 
 
-def bench_onnx(model: torch.nn.Module, net: torch.nn.Module, inputs: Dict[int, torch.Tensor],
-               crops: np.ndarray, tmp: str, tag: str,
-               args: argparse.Namespace) -> Dict[str, dict]:
-    """ONNX Runtime fp32 and int8 (static QDQ, calibrated on real face crops)."""
-    out: Dict[str, dict] = {}
+def onnx_cells(model: torch.nn.Module, net: torch.nn.Module, inputs: Dict[int, torch.Tensor],
+               crops: np.ndarray, tmp: str, tag: str, args: argparse.Namespace
+               ) -> Tuple[Dict[str, Dict[int, Callable[[], object]]], Dict[str, float]]:
+    """ONNX Runtime fp32 and int8 (static QDQ, calibrated on real face crops) calls.
+
+    Returns:
+        tuple: ``{runtime: {batch: call}}`` and ``{runtime: MB of the .onnx file}``.
+    """
     fp32 = osp.join(tmp, f'{tag}.onnx')
     size = tuple(inputs[1].shape[-1:-3:-1])
     if hasattr(model.head, 'forward_moments'):
@@ -156,20 +162,23 @@ def bench_onnx(model: torch.nn.Module, net: torch.nn.Module, inputs: Dict[int, t
         int8 = osp.join(tmp, f'{tag}.int8.onnx')
         quantize_int8(fp32, int8, to_batch(crops, len(crops)).numpy())
         variants.append(('onnxruntime-int8', int8))
+    cells, sizes = {}, {}
     for name, path in variants:
         sess = onnx_session(path, args.threads)  # ORT defaults: sequential, all graph opts
         in_name = sess.get_inputs()[0].name
-        res = {}
-        for batch, x in inputs.items():
-            feed = {in_name: x.numpy()}
-            res[batch] = timed(lambda feed=feed, sess=sess: sess.run(None, feed), batch, args)
-        res['mb_file'] = osp.getsize(path) / 1e6
-        out[name] = res
-    return out
+        cells[name] = {
+            batch: (lambda feed={in_name: x.numpy()}, sess=sess: sess.run(None, feed))
+            for batch, x in inputs.items()}
+        sizes[name] = osp.getsize(path) / 1e6
+    return cells, sizes
 
 
-def bench_dlib(crops: np.ndarray, args: argparse.Namespace) -> Optional[Dict[str, float]]:
-    """Dlib's 68-point shape predictor per face on the same crops (box = central face box)."""
+def dlib_call(crops: np.ndarray) -> Optional[Tuple[Callable[[], object], Dict[str, object]]]:
+    """Dlib's 68-point shape predictor, one face per call, cycling through the crops.
+
+    Returns:
+        tuple | None: The call and ``dict(version, crop_size)``; None without dlib.
+    """
     try:
         import dlib
         with warnings.catch_warnings():
@@ -190,9 +199,39 @@ def bench_dlib(crops: np.ndarray, args: argparse.Namespace) -> Optional[Dict[str
         predictor(images[state['i'] % len(images)], rect)
         state['i'] += 1
 
-    res = timed(one_face, 1, args)
-    res.update(version=dlib.__version__, crop_size=size)
-    return res
+    return one_face, dict(version=dlib.__version__, crop_size=size)
+
+
+def measure(cells: Cells, args: argparse.Namespace) -> Dict[Tuple[str, str], Dict[int, dict]]:
+    """Time every call in ``args.rounds`` interleaved rounds (all cells once per round).
+
+    Each round gives a cell the median of ``args.repeats`` blocks after ``args.warmup`` calls;
+    the reported time is the median over rounds, so slow phases of a shared machine hit every
+    model alike instead of whichever model was being timed at that moment.
+
+    Returns:
+        dict: ``{(model, runtime): {batch: dict(ms_per_call, ms_per_image, fps, spread,
+        rounds_ms)}}``; spread = (max - min) / median over rounds.
+    """
+    per_round: Dict[Tuple[str, str], Dict[int, List[float]]] = {
+        key: {b: [] for b in calls} for key, calls in cells.items()}
+    for rnd in range(args.rounds):
+        for key, calls in cells.items():
+            for batch, fn in calls.items():
+                t = time_call(fn, warmup=args.warmup, repeats=args.repeats,
+                              min_block_s=args.min_block_s)
+                per_round[key][batch].append(t['median_s'])
+        logging.info('round %d / %d done', rnd + 1, args.rounds)
+    out: Dict[Tuple[str, str], Dict[int, dict]] = {}
+    for key, batches in per_round.items():
+        out[key] = {}
+        for batch, times in batches.items():
+            med = statistics.median(times)
+            out[key][batch] = dict(
+                ms_per_call=1e3 * med, ms_per_image=1e3 * med / batch, fps=batch / med,
+                spread=(max(times) - min(times)) / med,
+                rounds_ms=[1e3 * t for t in times])
+    return out
 
 
 def run(args: argparse.Namespace) -> dict:
@@ -201,32 +240,43 @@ def run(args: argparse.Namespace) -> dict:
     inputs = {b: to_batch(crops80, b) for b in args.batches}
     rows: List[dict] = []
     results: Dict[str, dict] = {}
+    cells: Cells = {}
     with tempfile.TemporaryDirectory() as tmp:
+        models = []
         for width in args.widths:
             name = f'RCN-{width_name(width)}'
             model = load_pose_model(osp.join(REPO, RCN_CONFIG), args.checkpoints.get(width),
                                     cfg_options={'model.backbone.width': width})
-            net = landmark_net(model, (80, 80))
-            res = dict(width=width, params=sum(p.numel() for p in model.parameters()),
-                       mb_state_dict=state_dict_mb(model), paper_fps=PAPER_FPS.get(width),
-                       **bench_torch(net, inputs, args))
-            if any(r.startswith('onnx') or r == 'int8' for r in args.runtimes):
-                res.update(bench_onnx(model, net, inputs, crops80, tmp, name.replace('/', '-'),
-                                      args))
-            results[name] = res
-            logging.info('%s done', name)
+            results[name] = dict(width=width, paper_fps=PAPER_FPS.get(width))
+            models.append((name, model, landmark_net(model, (80, 80)), inputs, crops80))
         if args.resnet:
             model = load_pose_model(osp.join(REPO, RES18_CONFIG))
-            net = landmark_net(model, (256, 256))
             crops256 = face_crops(args.calib_faces, 256)
-            inputs256 = {b: to_batch(crops256, b) for b in args.batches}
-            res = dict(width=None, params=sum(p.numel() for p in model.parameters()),
-                       mb_state_dict=state_dict_mb(model), paper_fps=None,
-                       **bench_torch(net, inputs256, args))
-            if any(r.startswith('onnx') for r in args.runtimes):
-                res.update(bench_onnx(model, net, inputs256, crops256, tmp, 'res18', args))
-            results['ResNet-18 + IntegralRegressionHead (256)'] = res
-    dlib_res = bench_dlib(face_crops(args.calib_faces, 256), args) if args.dlib else None
+            name = 'ResNet-18 + IntegralRegressionHead (256)'
+            results[name] = dict(width=None, paper_fps=None)
+            models.append((name, model, landmark_net(model, (256, 256)),
+                           {b: to_batch(crops256, b) for b in args.batches}, crops256))
+        for name, model, net, model_inputs, crops in models:
+            results[name].update(params=sum(p.numel() for p in model.parameters()),
+                                 mb_state_dict=state_dict_mb(model))
+            runtimes = torch_cells(net, model_inputs, args)
+            if any(r.startswith('onnx') or r == 'int8' for r in args.runtimes):
+                onnx, sizes = onnx_cells(model, net, model_inputs, crops, tmp,
+                                         name.split(' ')[0].replace('/', '-'), args)
+                runtimes.update(onnx)
+                for runtime, mb in sizes.items():
+                    results[name][runtime] = dict(mb_file=mb)
+            for runtime, calls in runtimes.items():
+                cells[(name, runtime)] = calls
+            logging.info('%s built', name)
+        dlib = dlib_call(face_crops(args.calib_faces, 256)) if args.dlib else None
+        if dlib is not None:
+            cells[('dlib', 'dlib')] = {1: dlib[0]}
+        timings = measure(cells, args)
+    for (name, runtime), res in timings.items():
+        if name != 'dlib':
+            results[name].setdefault(runtime, {}).update(res)
+    dlib_res = dict(timings[('dlib', 'dlib')][1], **dlib[1]) if dlib is not None else None
 
     for name, res in results.items():
         for runtime in ('eager', 'torchscript', 'onnxruntime', 'onnxruntime-int8'):
@@ -298,8 +348,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--no-dlib', dest='dlib', action='store_false', help='skip dlib')
     parser.add_argument('--checkpoint', nargs=2, action='append', default=[],
                         metavar=('WIDTH', 'CKPT'), help='trained weights for a width')
-    parser.add_argument('--warmup', type=int, default=10)
-    parser.add_argument('--repeats', type=int, default=7)
+    parser.add_argument('--rounds', type=int, default=3,
+                        help='interleaved rounds over all models; the median over rounds is '
+                        'reported')
+    parser.add_argument('--warmup', type=int, default=10, help='calls before each timing')
+    parser.add_argument('--repeats', type=int, default=7, help='timed blocks per round')
     parser.add_argument('--min-block-s', type=float, default=0.5)
     parser.add_argument('--calib-faces', type=int, default=32,
                         help='real face crops used as inputs and for int8 calibration')
@@ -321,7 +374,8 @@ def main(argv: Optional[List[str]] = None) -> dict:
                f'fps / image (b{max(args.batches)})', 'paper fps', 'x paper']
     m = payload['machine']
     table = (f'CPU: {m["cpu"]}, {m["cores"]} cores, {args.threads} threads, torch {m["torch"]}, '
-             f'{m["date"]}; median of {args.repeats} blocks after {args.warmup} warm-up calls.\n\n'
+             f'{m["date"]}; median over {args.rounds} interleaved rounds of the median of '
+             f'{args.repeats} blocks after {args.warmup} warm-up calls.\n\n'
              + markdown_table(payload['rows'], columns, headers) + '\n\n'
              + markdown_table(payload['targets'], ['target', 'measured', 'goal', 'met']))
     write_report(args.out_dir, 'speed', payload, table)

@@ -6,6 +6,7 @@ not assert any timing (speed targets are measured by the benchmark runs themselv
 import argparse
 import json
 import math
+import statistics
 from pathlib import Path
 
 import pytest
@@ -29,7 +30,7 @@ def test_benchmark_speed_report(load_tool, tmp_path: Path, one_thread):
     out = tmp_path / 'bench'
     payload = load_tool('benchmark_speed.py').main([
         '--widths', '1/16', '--batches', '1', '2', '--threads', '1', '--runtimes', 'eager',
-        'onnxruntime', '--no-resnet', '--no-dlib', '--warmup', '1', '--repeats', '1',
+        'onnxruntime', '--no-resnet', '--no-dlib', '--rounds', '2', '--warmup', '1', '--repeats', '1',
         '--min-block-s', '0.001', '--calib-faces', '2', '--out-dir', str(out)])
     saved = json.loads((out / 'speed.json').read_text())
     assert saved['rows'] == payload['rows']
@@ -38,6 +39,10 @@ def test_benchmark_speed_report(load_tool, tmp_path: Path, one_thread):
     for runtime in ('eager', 'onnxruntime'):
         for batch in ('1', '2'):
             assert res[runtime][batch]['fps'] > 0 and math.isfinite(res[runtime][batch]['fps'])
+            timing = res[runtime][batch]
+            assert len(timing['rounds_ms']) == 2  # one time per interleaved round
+            assert timing['ms_per_call'] == pytest.approx(statistics.median(timing['rounds_ms']))
+            assert timing['fps'] == pytest.approx(int(batch) * 1e3 / timing['ms_per_call'])
     assert [(r['model'], r['runtime']) for r in saved['rows']] == [
         ('RCN-1/16', 'eager'), ('RCN-1/16', 'onnxruntime')]
     row = saved['rows'][0]
