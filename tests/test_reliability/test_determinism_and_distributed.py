@@ -11,7 +11,10 @@ dropout masks are drawn per process, and the gradient all-reduce sums in another
 """
 import json
 import os
+import re
+import shutil
 import socket
+import warnings
 from pathlib import Path
 
 import pytest
@@ -71,9 +74,20 @@ def test_two_cpu_processes_match_one_process_with_the_same_total_batch(tiny_face
     nme_single = runner_nme(run_training(single, 'single'))
     dist = tiny_config(tmp_path / 'dist.py', tiny_faces, dist_dir, adversarial, max_epochs=1,
                        batch_size=2, extra="env_cfg = dict(dist_cfg=dict(backend='gloo'))\n")
-    proc = run_subprocess(['bash', 'tools/dist_train.sh', str(dist), '2'],
-                          env=dict(PORT=str(_free_port())), timeout=400)
-    log = proc.stdout + proc.stderr
+    # A rank aborted natively once in CI (SIGABRT, "terminate called without an active
+    # exception", right after the first DDP step, while a benchmark loaded the 2 cores; 15
+    # reruns passed, idle and loaded). Our code cannot cause that (a Python error exits with 1,
+    # not -6), so only such a run is retried, once, on a fresh port and work dir.
+    for attempt in range(2):
+        proc = run_subprocess(['bash', 'tools/dist_train.sh', str(dist), '2'],
+                              env=dict(PORT=str(_free_port())), timeout=400, check=False)
+        log = proc.stdout + proc.stderr
+        if proc.returncode == 0 or attempt or not re.search(r'exitcode\s*:\s*-6\b', log):
+            break
+        warnings.warn('a rank aborted with SIGABRT (native); retrying the 2-process run once',
+                      stacklevel=1)
+        shutil.rmtree(dist_dir, ignore_errors=True)
+    assert proc.returncode == 0, f'dist_train.sh failed ({proc.returncode}):\n{log[-8000:]}'
     assert 'distributed training on CPU with gloo, rank 0 of 2' in log
     nme_dist = final_nme(dist_dir)
     print(f'{"adversarial" if adversarial else "supervised"}: NME 1 process (batch 4) '
