@@ -345,7 +345,8 @@ def main(argv: Optional[List[str]] = None) -> dict:
                         choices=list(WIDTHS), help='widths of the losses experiment')
     parser.add_argument('--unlabeled-sizes', type=int, nargs='+', default=list(UNLABELED_SIZES),
                         help='unlabeled pool sizes of the LaplaceKL+D runs (unlabeled experiment)')
-    parser.add_argument('--epochs', type=int, default=4)
+    parser.add_argument('--epochs', type=int, default=2,
+                        help='training epochs per run (2: the committed docs/results.md numbers)')
     parser.add_argument('--batch-size', type=int, default=32)
     parser.add_argument('--num-train', type=int, default=0,
                         help='use a seeded subset of this many training faces (0: all)')
