@@ -241,6 +241,8 @@ def run(args: argparse.Namespace) -> dict:
     rows: List[dict] = []
     results: Dict[str, dict] = {}
     cells: Cells = {}
+    # the same 256 x 256 crops feed ResNet-18 and dlib
+    crops256 = face_crops(args.calib_faces, 256) if args.resnet or args.dlib else None
     with tempfile.TemporaryDirectory() as tmp:
         models = []
         for width in args.widths:
@@ -251,7 +253,6 @@ def run(args: argparse.Namespace) -> dict:
             models.append((name, model, landmark_net(model, (80, 80)), inputs, crops80))
         if args.resnet:
             model = load_pose_model(osp.join(REPO, RES18_CONFIG))
-            crops256 = face_crops(args.calib_faces, 256)
             name = 'ResNet-18 + IntegralRegressionHead (256)'
             results[name] = dict(width=None, paper_fps=None)
             models.append((name, model, landmark_net(model, (256, 256)),
@@ -269,7 +270,7 @@ def run(args: argparse.Namespace) -> dict:
             for runtime, calls in runtimes.items():
                 cells[(name, runtime)] = calls
             logging.info('%s built', name)
-        dlib = dlib_call(face_crops(args.calib_faces, 256)) if args.dlib else None
+        dlib = dlib_call(crops256) if args.dlib else None
         if dlib is not None:
             cells[('dlib', 'dlib')] = {1: dlib[0]}
         timings = measure(cells, args)
