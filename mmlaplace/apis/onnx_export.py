@@ -27,6 +27,9 @@ import torch
 from mmengine.config import Config
 from mmengine.logging import MMLogger
 from torch import Tensor, nn
+from torch.nn import functional as F
+
+from .onnx_decoding import SoftArgmaxDecoder
 
 METADATA_KEY = 'mmlaplace_input_spec'
 
@@ -114,6 +117,22 @@ class SoftArgmaxOnnxWrapper(nn.Module):
                              .detach().float().reshape(1, -1, 1, 1).clone())
         self.register_buffer('std', (std if std is not None else torch.ones(3, 1, 1))
                              .detach().float().reshape(1, -1, 1, 1).clone())
+        # in-graph normalization as one 1x1 conv: out[c] = (in[perm[c]] - mean[c]) / std[c]
+        num = self.mean.numel()
+        perm = list(range(num))[::-1] if self.bgr_to_rgb else list(range(num))
+        weight = torch.zeros(num, num, 1, 1)
+        for c, src in enumerate(perm):
+            weight[c, src] = 1.0 / self.std.flatten()[c]
+        self.register_buffer('norm_weight', weight)
+        self.register_buffer('norm_bias', -(self.mean / self.std).flatten())
+        self._decoders: Dict[Tuple[int, int], SoftArgmaxDecoder] = {}
+
+    def decoder(self, heatmap_size: Tuple[int, int]) -> SoftArgmaxDecoder:
+        """The :class:`SoftArgmaxDecoder` for logit maps of size ``(W, H)`` (cached)."""
+        if heatmap_size not in self._decoders:
+            self._decoders[heatmap_size] = SoftArgmaxDecoder(
+                heatmap_size, self.input_size, beta=getattr(self.model.head, 'beta', 1.0))
+        return self._decoders[heatmap_size]
 
     def spec(self) -> OnnxInputSpec:
         """The :class:`OnnxInputSpec` of this wrapper."""
@@ -136,18 +155,18 @@ class SoftArgmaxOnnxWrapper(nn.Module):
             ``output_heatmaps``, ``heatmaps`` (B, K, h, w).
         """
         if self.normalize_in_graph:
-            if self.bgr_to_rgb:
-                image = image[:, [2, 1, 0]]
-            image = (image - self.mean) / self.std
+            image = F.conv2d(image, self.norm_weight, self.norm_bias)
         feats = self.model.extract_feat(image)
+        if not self.output_heatmaps:
+            logits = self.model.head.forward_logits(feats)
+            size = (int(logits.shape[-1]), int(logits.shape[-2]))
+            return self.decoder(size)(logits)
         coords, scales, heatmaps = self.model.head.forward_moments(feats)
         h, w = heatmaps.shape[-2:]
         in_w, in_h = self.input_size
         coords = coords * coords.new_tensor([float(in_w), float(in_h)])
         scales = scales * scales.new_tensor([in_w / float(w), in_h / float(h)])
-        if self.output_heatmaps:
-            return coords, scales, heatmaps
-        return coords, scales
+        return coords, scales, heatmaps
 
 
 def load_pose_model(config: Union[str, Config], checkpoint: Optional[str] = None,
@@ -205,6 +224,7 @@ def export_onnx(model: nn.Module, out_file: str, input_size: Optional[Sequence[i
     os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter('ignore')  # TorchScript exporter deprecation / tracer notes
+        wrapper(dummy)  # builds the decoder's constants outside the trace
         torch.onnx.export(wrapper, (dummy, ), out_file, dynamo=False, opset_version=opset,
                           input_names=['image'], output_names=names,
                           dynamic_axes={n: {0: 'batch'} for n in ['image'] + names},

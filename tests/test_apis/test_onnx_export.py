@@ -16,7 +16,7 @@ from mmlaplace.apis.onnx_export import (
     load_pose_model,
     onnx_session,
 )
-from mmlaplace.apis.onnx_quantization import quantize_int8
+from mmlaplace.apis.onnx_quantization import float_nodes, quantize_int8
 
 PREPROCESSOR = dict(type='PoseDataPreprocessor', mean=[123.675, 116.28, 103.53],
                     std=[58.395, 57.12, 57.375], bgr_to_rgb=True)
@@ -70,6 +70,22 @@ def test_normalization_in_graph_equals_external(rcn, rcn_onnx, tmp_path, one_thr
     assert max(compare_with_pytorch(rcn, raw_path, raw).values()) < 1e-4
 
 
+def test_coordinate_graph_is_lean_and_exact_at_any_size(rcn, tmp_path, one_thread):
+    """No shape arithmetic: constant Resize scales and reshapes, decoding by MatMuls."""
+    path = str(tmp_path / 'lean.onnx')
+    spec = export_onnx(rcn, path, normalize_in_graph=True)
+    ops = [node.op_type for node in onnx.load(path).graph.node]
+    assert ops.count('Resize') == 4 and ops.count('Softmax') == 1
+    assert not {'Shape', 'Gather', 'LogSoftmax', 'Exp'} & set(ops), sorted(set(ops))
+    x = spec.preprocess(_crops(2, seed=4))
+    assert max(compare_with_pytorch(rcn, path, x).values()) < 1e-4
+    # 72 x 72: the last max-pool floors (9 -> 4), so one upsampling goes to a size, not x2
+    odd = str(tmp_path / 'odd.onnx')
+    spec = export_onnx(rcn, odd, input_size=(72, 72), normalize_in_graph=True)
+    assert max(compare_with_pytorch(rcn, odd, spec.preprocess(_crops(2, (72, 72)))).values()
+               ) < 1e-4
+
+
 def test_mmpose_resnet_backbone(tmp_path, one_thread):
     torch.manual_seed(0)
     model = MODELS.build(dict(
@@ -95,6 +111,13 @@ def test_int8_model_runs_close_to_fp32(rcn_onnx, tmp_path, one_thread):
                          spec.preprocess(_crops(16, seed=2)), batch_size=8)
     ops = {node.op_type for node in onnx.load(int8).graph.node}
     assert {'QuantizeLinear', 'DequantizeLinear'} <= ops
+    # the 3 -> C first conv stays float32 (int8 kernels pad narrow inputs), with its LeakyReLU
+    kept = float_nodes(onnx.load(path))
+    assert kept == ['/backbone/encoder.0/encoder.0.0/Conv',
+                    '/backbone/encoder.0/encoder.0.1/LeakyRelu'], kept
+    quantized = {n.name for n in onnx.load(int8).graph.node if n.op_type == 'QuantizeLinear'}
+    assert not any(name.startswith('/backbone/encoder.0/encoder.0.0/Conv_output')
+                   for name in quantized)
     assert OnnxInputSpec.from_onnx(int8) == spec
     x = spec.preprocess(_crops(3, seed=3))
     q_coords, q_scales = onnx_session(int8).run(['coords', 'scales'], {'image': x})

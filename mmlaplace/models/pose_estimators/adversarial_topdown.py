@@ -68,8 +68,8 @@ class AdversarialTopdownPoseEstimator(TopdownPoseEstimator):
     labeled images with heatmaps :math:`\omega(s^l)` rendered at the ground truth, fake pairs
     are unlabeled images with ``G``'s heatmaps. Each :meth:`train_step` alternates:
 
-    1. **D step** (``disc_steps`` times, same batch): fakes ``G(d^u)`` under ``no_grad`` (G gets
-       no gradient); ``L_D = BCE(D(real), 1) + BCE(D(fake), 0)``, i.e. D maximizes
+    1. **D step** (``disc_steps`` times, same batch): fakes ``G(d^u)``, detached (G gets no
+       gradient); ``L_D = BCE(D(real), 1) + BCE(D(fake), 0)``, i.e. D maximizes
        :math:`\log D(real) + \log(1 - D(fake))`; ``optim_wrapper['discriminator']`` updates D.
     2. **G step** with D frozen (``requires_grad=False`` on D, restored after):
        ``L_G = L_sup + adv_weight * L_adv`` with ``L_sup`` the head's loss on the labeled batch
@@ -78,6 +78,10 @@ class AdversarialTopdownPoseEstimator(TopdownPoseEstimator):
        - ``'minimax'`` (the paper's eq. 5): minimize :math:`\log(1 - D(fake))`, i.e.
          ``-BCE(D(fake), 0)``;
        - ``'non_saturating'``: ``BCE(D(fake), 1)`` = :math:`-\log D(fake)`.
+
+       ``G(d^u)`` is computed once per iteration, with its graph, before the D step: G's
+       parameters only change after both steps, so the D step's fakes and the G step's are
+       the same tensor (one generator forward less than computing them twice).
 
        ``optim_wrapper['generator']`` updates G. With ``adv_weight=0`` the adversarial forward
        is skipped, so the G update is exactly the supervised one. D stays in training mode
@@ -280,10 +284,16 @@ class AdversarialTopdownPoseEstimator(TopdownPoseEstimator):
         return optim_wrapper['generator'], optim_wrapper['discriminator']
 
     def train_discriminator(self, inputs_l: Tensor, samples_l: SampleList, inputs_u: Tensor,
-                            optim_wrapper: OptimWrapper) -> Dict[str, Tensor]:
-        """``disc_steps`` D updates on [labeled image, omega(s)] vs [unlabeled image, G]."""
+                            optim_wrapper: OptimWrapper,
+                            fake: Optional[Tensor] = None) -> Dict[str, Tensor]:
+        """``disc_steps`` D updates on [labeled image, omega(s)] vs [unlabeled image, G].
+
+        ``fake``: G's heatmaps of ``inputs_u`` if already computed (they are detached here);
+        else they are computed without gradient.
+        """
         with optim_wrapper.optim_context(self.discriminator), torch.no_grad():
-            fake = self.generate_heatmaps(inputs_u).float()
+            fake = (fake if fake is not None else self.generate_heatmaps(inputs_u)).detach()
+            fake = fake.float()
             real = self.real_heatmaps(inputs_l, samples_l, fake.shape[-2:])
         log_vars: Dict[str, Tensor] = OrderedDict()
         for _ in range(self.disc_steps):
@@ -295,8 +305,12 @@ class AdversarialTopdownPoseEstimator(TopdownPoseEstimator):
         return log_vars
 
     def train_generator(self, inputs_l: Tensor, samples_l: SampleList, inputs_u: Tensor,
-                        optim_wrapper: OptimWrapper) -> Dict[str, Tensor]:
-        """One G update on the supervised loss + ``adv_weight`` x the adversarial term."""
+                        optim_wrapper: OptimWrapper,
+                        fake: Optional[Tensor] = None) -> Dict[str, Tensor]:
+        """One G update on the supervised loss + ``adv_weight`` x the adversarial term.
+
+        ``fake``: G's heatmaps of ``inputs_u`` with their graph, if already computed.
+        """
         with frozen(self.discriminator):
             with optim_wrapper.optim_context(self):
                 feats = self.extract_feat(inputs_l)
@@ -305,7 +319,8 @@ class AdversarialTopdownPoseEstimator(TopdownPoseEstimator):
                 log_vars = OrderedDict(
                     (f'sup_{k}', v.detach()) for k, v in sup_log.items() if k != 'loss')
                 if self.adv_weight > 0:
-                    fake = self.generate_heatmaps(inputs_u)
+                    if fake is None:
+                        fake = self.generate_heatmaps(inputs_u)
                     adv = self.generator_adv_loss(self.discriminator(fake, inputs_u))
                     loss = loss + self.adv_weight * adv
                     log_vars['adv_loss'] = adv.detach()
@@ -330,8 +345,15 @@ class AdversarialTopdownPoseEstimator(TopdownPoseEstimator):
         unlabeled = self.data_preprocessor(unlabeled, True)
         inputs_l, samples_l = labeled['inputs'], labeled['data_samples']
         inputs_u = unlabeled['inputs']
-        log_vars = self.train_discriminator(inputs_l, samples_l, inputs_u, optim_d)
-        log_g = self.train_generator(inputs_l, samples_l, inputs_u, optim_g)
+        fake = None
+        if self.adv_weight > 0:
+            # G(d^u) once, with its graph: D's step uses it detached, G's step backpropagates
+            # through it. G's parameters do not change in between, so this is Algorithm 1
+            # with one generator forward on the unlabeled batch less per iteration.
+            with optim_g.optim_context(self):
+                fake = self.generate_heatmaps(inputs_u)
+        log_vars = self.train_discriminator(inputs_l, samples_l, inputs_u, optim_d, fake)
+        log_g = self.train_generator(inputs_l, samples_l, inputs_u, optim_g, fake)
         log_g.update(log_vars)
         return log_g
 

@@ -155,6 +155,24 @@ def test_d_step_gives_no_g_gradient_and_g_step_leaves_d_alone():
     assert all(p.requires_grad for p in model.discriminator.parameters())  # restored
 
 
+def test_d_and_g_steps_judge_the_same_fakes_from_one_generator_forward():
+    """With dropout on, G(d^u) is computed once: D's step and G's step see the same maps."""
+    model = build_model(backbone=dict(type='RCN', num_keypoints=K, width=1 / 16, dropout=0.5),
+                        adv_weight=1.0)
+    optim = build_optim(model)
+    seen, generated = [], []
+    disc_forward, generate = model.discriminator.forward, model.generate_heatmaps
+    model.discriminator.forward = lambda h, x: seen.append(h.detach().clone()) or \
+        disc_forward(h, x)
+    model.generate_heatmaps = lambda x: generated.append(x.shape[0]) or generate(x)
+    model.train_step(make_data(), optim)
+    assert generated == [3]  # one forward, on the 3 unlabeled images
+    real, fake_d, fake_g = seen  # D step: real, fake; G step: fake
+    assert fake_d.shape == fake_g.shape == (3, K, SIZE, SIZE)
+    assert torch.equal(fake_d, fake_g)
+    assert not torch.equal(real[:1], fake_d[:1])
+
+
 def test_disc_steps_updates_d_several_times_per_iteration():
     model = build_model(disc_steps=2)
     optim = build_optim(model)
@@ -308,7 +326,7 @@ def test_train_step_under_separate_ddp_goes_through_the_wrappers():
         inner.head.forward = lambda *a, **k: calls.append(1) or forward(*a, **k)
         g0 = snapshot(g_params(inner))
         wrapped.train_step(make_data(), optim)
-        assert len(calls) == 3  # fakes for D, supervised loss, fakes for G
+        assert len(calls) == 2  # the fakes (once, for D and G) and the supervised loss
         assert set(changed(g0, g_params(inner))) == set(g0)
         preds = wrapped.val_step(make_batch(1, seed=6))
         assert preds[0].pred_instances.keypoints.shape == (1, K, 2)
