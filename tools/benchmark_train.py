@@ -48,6 +48,9 @@ VARIANTS: Dict[str, tuple] = {
     'semi-supervised-laplacekl-d32': (ADV_CONFIG,
                                       {'model.discriminator.base_channels': 32},
                                       'LaplaceKL + D with 32 base channels'),
+    'semi-supervised-laplacekl-d16': (ADV_CONFIG,
+                                      {'model.discriminator.base_channels': 16},
+                                      'LaplaceKL + D with 16 base channels'),
 }
 
 
@@ -152,7 +155,8 @@ def main(argv: Optional[List[str]] = None) -> Optional[dict]:
         over = by['supervised-laplacekl']['step_s'] / by['supervised-softargmax']['step_s'] - 1
         targets.append(dict(target='LaplaceKL loss+head overhead vs SoftArgmaxLoss <= 5%',
                             measured=over, goal=0.05, met=bool(over <= 0.05)))
-    for semi in ('semi-supervised-laplacekl', 'semi-supervised-laplacekl-d32'):
+    for semi in ('semi-supervised-laplacekl', 'semi-supervised-laplacekl-d32',
+                 'semi-supervised-laplacekl-d16'):
         if semi in by and 'supervised-laplacekl' in by:
             ratio = by[semi]['step_s'] / by['supervised-laplacekl']['step_s']
             targets.append(dict(target=f'{semi} step / supervised step <= 2.5',

@@ -125,14 +125,21 @@ class SoftArgmaxOnnxWrapper(nn.Module):
             weight[c, src] = 1.0 / self.std.flatten()[c]
         self.register_buffer('norm_weight', weight)
         self.register_buffer('norm_bias', -(self.mean / self.std).flatten())
-        self._decoders: Dict[Tuple[int, int], SoftArgmaxDecoder] = {}
+        self.decoder = SoftArgmaxDecoder(self._heatmap_size(), self.input_size,
+                                         beta=getattr(head, 'beta', 1.0))
 
-    def decoder(self, heatmap_size: Tuple[int, int]) -> SoftArgmaxDecoder:
-        """The :class:`SoftArgmaxDecoder` for logit maps of size ``(W, H)`` (cached)."""
-        if heatmap_size not in self._decoders:
-            self._decoders[heatmap_size] = SoftArgmaxDecoder(
-                heatmap_size, self.input_size, beta=getattr(self.model.head, 'beta', 1.0))
-        return self._decoders[heatmap_size]
+    def _heatmap_size(self) -> Tuple[int, int]:
+        """``(W, H)`` of the head's logit maps for one crop (a dry run in eval mode)."""
+        training = self.model.training
+        self.model.eval()
+        try:
+            with torch.no_grad():
+                dummy = self.mean.new_zeros(1, self.mean.numel(), self.input_size[1],
+                                            self.input_size[0])
+                logits = self.model.head.forward_logits(self.model.extract_feat(dummy))
+        finally:
+            self.model.train(training)
+        return int(logits.shape[-1]), int(logits.shape[-2])
 
     def spec(self) -> OnnxInputSpec:
         """The :class:`OnnxInputSpec` of this wrapper."""
@@ -158,9 +165,7 @@ class SoftArgmaxOnnxWrapper(nn.Module):
             image = F.conv2d(image, self.norm_weight, self.norm_bias)
         feats = self.model.extract_feat(image)
         if not self.output_heatmaps:
-            logits = self.model.head.forward_logits(feats)
-            size = (int(logits.shape[-1]), int(logits.shape[-2]))
-            return self.decoder(size)(logits)
+            return self.decoder(self.model.head.forward_logits(feats))
         coords, scales, heatmaps = self.model.head.forward_moments(feats)
         h, w = heatmaps.shape[-2:]
         in_w, in_h = self.input_size
@@ -224,7 +229,6 @@ def export_onnx(model: nn.Module, out_file: str, input_size: Optional[Sequence[i
     os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter('ignore')  # TorchScript exporter deprecation / tracer notes
-        wrapper(dummy)  # builds the decoder's constants outside the trace
         torch.onnx.export(wrapper, (dummy, ), out_file, dynamo=False, opset_version=opset,
                           input_names=['image'], output_names=names,
                           dynamic_axes={n: {0: 'batch'} for n in ['image'] + names},

@@ -30,13 +30,13 @@ def test_benchmark_speed_report(load_tool, tmp_path: Path, one_thread):
     out = tmp_path / 'bench'
     payload = load_tool('benchmark_speed.py').main([
         '--widths', '1/16', '--batches', '1', '2', '--threads', '1', '--runtimes', 'eager',
-        'onnxruntime', '--no-resnet', '--no-dlib', '--rounds', '2', '--warmup', '1', '--repeats', '1',
+        'torchscript', 'onnxruntime', '--no-resnet', '--no-dlib', '--rounds', '2', '--warmup', '1', '--repeats', '1',
         '--min-block-s', '0.001', '--calib-faces', '2', '--out-dir', str(out)])
     saved = json.loads((out / 'speed.json').read_text())
     assert saved['rows'] == payload['rows']
     res = saved['results']['RCN-1/16']
     assert res['params'] == 17_408 and res['paper_fps'] == 26.51
-    for runtime in ('eager', 'onnxruntime'):
+    for runtime in ('eager', 'torchscript', 'onnxruntime'):
         for batch in ('1', '2'):
             assert res[runtime][batch]['fps'] > 0 and math.isfinite(res[runtime][batch]['fps'])
             timing = res[runtime][batch]
@@ -44,7 +44,7 @@ def test_benchmark_speed_report(load_tool, tmp_path: Path, one_thread):
             assert timing['ms_per_call'] == pytest.approx(statistics.median(timing['rounds_ms']))
             assert timing['fps'] == pytest.approx(int(batch) * 1e3 / timing['ms_per_call'])
     assert [(r['model'], r['runtime']) for r in saved['rows']] == [
-        ('RCN-1/16', 'eager'), ('RCN-1/16', 'onnxruntime')]
+        ('RCN-1/16', 'eager'), ('RCN-1/16', 'torchscript'), ('RCN-1/16', 'onnxruntime')]
     row = saved['rows'][0]
     assert row['x_paper'] == pytest.approx(row['fps_b1'] / 26.51)
     targets = {t['target']: t for t in saved['targets']}
