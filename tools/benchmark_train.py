@@ -8,6 +8,12 @@ median step time is kept, so a slow spell of a shared machine hits all of them a
 reported step time is the median over rounds. A step is the whole ``model.train_step``:
 data preprocessing, forward, loss, backward and optimizer update(s).
 
+Unless ``--no-parts``, a last subprocess times, interleaved in one process, what a
+semi-supervised iteration cannot skip: a supervised step, G's forward and backward on the
+unlabeled batch, and the discriminator's passes (real and fake with weight gradients, fake
+with the input gradient). Their sum over the supervised step shows what the
+semi-supervised / supervised ratio with the paper's D is made of.
+
 Examples::
 
     python tools/benchmark_train.py --out-dir work_dirs/benchmarks
@@ -54,9 +60,8 @@ VARIANTS: Dict[str, tuple] = {
 }
 
 
-def child(args: argparse.Namespace) -> None:
-    """Run one variant: build the model and optimizers, time ``train_step`` on a fixed batch."""
-    import torch
+def build_variant(variant: str, args: argparse.Namespace) -> tuple:
+    """The model (train mode), its optimizer wrapper(s) and the fixed batch of a variant."""
     from mmengine.config import Config
     from mmengine.dataset import pseudo_collate
     from mmengine.optim import build_optim_wrapper
@@ -65,10 +70,7 @@ def child(args: argparse.Namespace) -> None:
 
     import mmlaplace  # noqa: F401
 
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
-    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    config, options, _ = VARIANTS[args.child]
+    config, options, _ = VARIANTS[variant]
     cfg = Config.fromfile(osp.join(REPO, config))
     cfg.merge_from_dict({'model.backbone.width': args.width, **options})
     init_default_scope('mmpose')
@@ -78,7 +80,7 @@ def child(args: argparse.Namespace) -> None:
     labeled = DATASETS.build(ds_cfg)
     batch = pseudo_collate([labeled[i % len(labeled)] for i in range(args.batch_size)])
     data = batch
-    if args.child.startswith('semi'):
+    if variant.startswith('semi'):
         u_cfg = cfg.train_cfg.unlabeled_dataloader.dataset
         u_cfg.update(data_root=args.data_root, data_prefix=dict(img='images/unlabeled/'),
                      ann_file='', num_unlabeled=None)
@@ -88,7 +90,17 @@ def child(args: argparse.Namespace) -> None:
     model = MODELS.build(cfg.model)
     model.init_weights()
     model.train()
-    optim = build_optim_wrapper(model, cfg.optim_wrapper)
+    return model, build_optim_wrapper(model, cfg.optim_wrapper), data
+
+
+def child(args: argparse.Namespace) -> None:
+    """Run one variant: build the model and optimizers, time ``train_step`` on a fixed batch."""
+    import torch
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    model, optim, data = build_variant(args.child, args)
     for _ in range(args.warmup):
         model.train_step(data, optim)
     times: List[float] = []
@@ -100,6 +112,58 @@ def child(args: argparse.Namespace) -> None:
     print(json.dumps(dict(step_s=statistics.median(times), times=times,
                           peak_rss_mb=peak / 1024, rss_before_model_mb=rss0 / 1024,
                           params=sum(p.numel() for p in model.parameters()))))
+
+
+def parts_child(args: argparse.Namespace) -> None:
+    """Time what a semi-supervised step cannot skip, in one process, interleaved.
+
+    ``supervised_step``: a whole supervised ``train_step``; ``generator_unlabeled``: G forward
+    and backward on the unlabeled batch through its heatmaps; ``discriminator``: D's passes of
+    one iteration (real and fake with weight gradients, fake again with the input gradient
+    only, D frozen), Gaussian input noise included. Algorithm 1 cannot skip any of them: their
+    sum over the supervised step is what the semi-supervised / supervised ratio is made of.
+    """
+    import torch
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    sup, sup_optim, sup_data = build_variant('supervised-laplacekl', args)
+    semi, _, semi_data = build_variant('semi-supervised-laplacekl', args)
+    labeled = semi.data_preprocessor(semi_data['labeled'], True)
+    images_u = semi.data_preprocessor(semi_data['unlabeled'], True)['inputs']
+    images_l = labeled['inputs']
+    disc = semi.discriminator
+    with torch.no_grad():
+        fake = semi.generate_heatmaps(images_u)
+        real = semi.real_heatmaps(images_l, labeled['data_samples'], fake.shape[-2:])
+    weights = torch.randn_like(fake)
+
+    def generator_unlabeled() -> None:
+        semi.zero_grad(set_to_none=True)
+        (semi.generate_heatmaps(images_u) * weights).sum().backward()
+
+    def discriminator() -> None:
+        disc.zero_grad(set_to_none=True)
+        (disc(real, images_l).mean() + disc(fake, images_u).mean()).backward()
+        for p in disc.parameters():
+            p.requires_grad_(False)
+        fakes = fake.clone().requires_grad_(True)
+        disc(fakes, images_u).mean().backward()
+        for p in disc.parameters():
+            p.requires_grad_(True)
+
+    calls = dict(supervised_step=lambda: sup.train_step(sup_data, sup_optim),
+                 generator_unlabeled=generator_unlabeled, discriminator=discriminator)
+    times: Dict[str, List[float]] = {k: [] for k in calls}
+    for _ in range(args.rounds):
+        for name, call in calls.items():
+            for _ in range(args.warmup):
+                call()
+            start = time.perf_counter()
+            for _ in range(args.steps):
+                call()
+            times[name].append((time.perf_counter() - start) / args.steps)
+    print(json.dumps(times))
 
 
 def make_data(root: str, num: int) -> None:
@@ -119,9 +183,15 @@ def main(argv: Optional[List[str]] = None) -> Optional[dict]:
     parser.add_argument('--steps', type=int, default=5, help='timed steps per round')
     parser.add_argument('--rounds', type=int, default=3)
     parser.add_argument('--out-dir', default='work_dirs/benchmarks')
+    parser.add_argument('--no-parts', dest='parts', action='store_false',
+                        help='skip timing the unavoidable parts of a semi-supervised step alone '
+                        '(interleaved in one process)')
     parser.add_argument('--child', help=argparse.SUPPRESS)
     parser.add_argument('--data-root', help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.child == 'parts':
+        parts_child(args)
+        return None
     if args.child:
         child(args)
         return None
@@ -141,6 +211,19 @@ def main(argv: Optional[List[str]] = None) -> Optional[dict]:
                 runs[variant].append(json.loads(proc.stdout.strip().splitlines()[-1]))
                 print(f'round {rnd + 1}/{args.rounds} {variant}: '
                       f'{runs[variant][-1]["step_s"]:.3f} s/step', flush=True)
+        parts = None
+        if args.parts:
+            cmd = [sys.executable, osp.abspath(__file__), '--child', 'parts', '--data-root', tmp,
+                   '--width', str(args.width), '--batch-size', str(args.batch_size),
+                   '--threads', str(args.threads), '--warmup', '1', '--steps', str(args.steps),
+                   '--rounds', str(args.rounds)]
+            proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
+            if proc.returncode != 0:
+                sys.exit(f'semi-supervised parts failed:\n{proc.stderr[-3000:]}')
+            times = json.loads(proc.stdout.strip().splitlines()[-1])
+            parts = {k: statistics.median(v) for k, v in times.items()}
+            parts['parts_ratio'] = (sum(parts.values()) / parts['supervised_step'])
+            parts['rounds_s'] = times
 
     rows = []
     for variant, rs in runs.items():
@@ -161,6 +244,11 @@ def main(argv: Optional[List[str]] = None) -> Optional[dict]:
             ratio = by[semi]['step_s'] / by['supervised-laplacekl']['step_s']
             targets.append(dict(target=f'{semi} step / supervised step <= 2.5',
                                 measured=ratio, goal=2.5, met=bool(ratio <= 2.5)))
+    if parts is not None:
+        targets.append(dict(
+            target='semi-supervised (paper D) / supervised, from its unavoidable parts timed '
+                   'alone: supervised step + G fwd/bwd on the unlabeled batch + D passes <= 2.5',
+            measured=parts['parts_ratio'], goal=2.5, met=bool(parts['parts_ratio'] <= 2.5)))
     m = machine_info(args.threads)
     table = (f'CPU: {m["cpu"]}, {m["cores"]} cores, {args.threads} threads, torch '
              f'{m["torch"]}, {m["date"]}; RCN width {Fraction(args.width).limit_denominator()}, '
@@ -171,10 +259,16 @@ def main(argv: Optional[List[str]] = None) -> Optional[dict]:
                               ['variant', 'what', 'params', 's / step', 'min', 'max',
                                'peak RSS (MB)'])
              + '\n\n' + markdown_table(targets, ['target', 'measured', 'goal', 'met']))
+    if parts is not None:
+        table += ('\n\nParts of a semi-supervised iteration timed alone (s, median over '
+                  f'{args.rounds} interleaved rounds in one process): supervised step '
+                  f'{parts["supervised_step"]:.3f}, G forward + backward on the unlabeled batch '
+                  f'{parts["generator_unlabeled"]:.3f}, D passes (paper D) '
+                  f'{parts["discriminator"]:.3f}.')
     write_report(args.out_dir, 'train', dict(machine=m, settings=vars(args), rows=rows,
-                                             runs=runs, targets=targets), table)
+                                             runs=runs, targets=targets, parts=parts), table)
     print(table)
-    return dict(rows=rows, targets=targets)
+    return dict(rows=rows, targets=targets, parts=parts)
 
 
 if __name__ == '__main__':

@@ -71,9 +71,16 @@ def test_benchmark_train_report(load_tool, tmp_path: Path):
     assert by['supervised-softargmax']['params'] == by['supervised-laplacekl']['params']
     assert by['semi-supervised-laplacekl']['params'] > by['supervised-laplacekl']['params']
     assert all(r['step_s'] > 0 and r['peak_rss_mb'] > 0 for r in saved['rows'])
-    assert len(report['targets']) == 2
+    assert len(report['targets']) == 3
     ratio = by['semi-supervised-laplacekl']['step_s'] / by['supervised-laplacekl']['step_s']
     assert report['targets'][1]['measured'] == pytest.approx(ratio)
+    parts = saved['parts']  # what a semi-supervised step cannot skip
+    assert all(parts[k] > 0 for k in ('supervised_step', 'generator_unlabeled', 'discriminator'))
+    assert parts['parts_ratio'] == pytest.approx(
+        (parts['supervised_step'] + parts['generator_unlabeled'] + parts['discriminator'])
+        / parts['supervised_step'])
+    assert report['targets'][2]['measured'] == pytest.approx(parts['parts_ratio'])
+    assert 'D passes (paper D)' in (out / 'train.md').read_text()
 
 
 def test_reproduce_plan_aggregate_and_one_run(load_tool, tmp_path: Path, face_samples_300w):
