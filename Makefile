@@ -1,5 +1,5 @@
 # The README's commands. Each one sets up .venv/ first if needed (tools/install.sh is
-# idempotent: seconds when everything is installed, ~30 min on a fresh machine for the mmcv build).
+# idempotent: seconds when everything is installed, 7-40 min on a fresh machine for the mmcv build, depending on the host).
 PY := .venv/bin/python
 SHARED ?= ../shared
 
