@@ -163,10 +163,9 @@ class _DecoderStep(nn.Module):
 
     def forward(self, x: Tensor, skip: Tensor) -> Tensor:
         x = self.reduce(x)
-        if torch.onnx.is_in_onnx_export() and skip.shape[-2:] == (2 * x.shape[-2],
-                                                                  2 * x.shape[-1]):
-            # same numbers; a constant scale exports as one Resize node, a size as Resize +
-            # Shape / Slice / Concat (only the batch axis of an exported graph is dynamic)
+        if skip.shape[-2:] == (2 * x.shape[-2], 2 * x.shape[-1]):
+            # the same numbers as size=skip's size; a constant scale exports to ONNX as one
+            # Resize node, a size as Resize + Shape / Slice / Concat
             x = F.interpolate(x, scale_factor=2.0, mode='bilinear', align_corners=False)
         else:
             x = F.interpolate(x, size=skip.shape[-2:], mode='bilinear', align_corners=False)
