@@ -3,7 +3,7 @@
 PY := .venv/bin/python
 SHARED ?= ../shared
 
-.PHONY: install demo test lint benchmark clean-demo
+.PHONY: install demo test test-fast lint benchmark clean-demo
 
 install:
 	bash tools/install.sh
@@ -11,8 +11,12 @@ install:
 demo: install
 	$(PY) tools/demo.py --work-dir work_dirs/demo
 
-test: install
+test: install lint
 	$(PY) -m pytest tests
+
+# the tests that neither start subprocesses nor train (pytest marker `slow`)
+test-fast: install
+	$(PY) -m pytest tests -m "not slow"
 
 benchmark: install
 	$(PY) -m pip install -q -r requirements/benchmark.txt

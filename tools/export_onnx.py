@@ -1,6 +1,7 @@
 r"""Export a trained SoftArgmaxHead model to ONNX (optionally int8) and check / evaluate it.
 
     python tools/export_onnx.py CONFIG CHECKPOINT --out model.onnx [options]
+    python tools/export_onnx.py rcn-w1-8 --out rcn-w1-8.onnx    # a model zoo name
 
 The graph takes ``image`` (B, 3, H, W) float32 with a dynamic batch axis, *normalized* as
 the config's data preprocessor does (RGB, ``(x - mean) / std``), or with
@@ -41,8 +42,9 @@ from mmlaplace.apis.onnx_export import compare_with_pytorch, export_onnx, load_p
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('config')
-    parser.add_argument('checkpoint')
+    parser.add_argument('config', help='config file, or a model zoo name (e.g. rcn-w1-8)')
+    parser.add_argument('checkpoint', nargs='?', default=None,
+                        help='checkpoint file (default: the zoo weights of a zoo name)')
     parser.add_argument('--out', required=True, help='output .onnx file')
     parser.add_argument('--normalize-in-graph', action='store_true',
                         help='input raw BGR 0..255 crops; the graph normalizes')
@@ -79,6 +81,13 @@ def _cfg_options(values: Optional[List[str]]) -> Optional[dict]:
 
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
+    from mmlaplace.utils.model_zoo import resolve_model
+    try:
+        args.config, args.checkpoint = resolve_model(args.config, args.checkpoint)
+    except (KeyError, FileNotFoundError, ValueError) as err:
+        raise SystemExit(f'export_onnx: {err}') from None
+    if args.checkpoint is None:
+        raise SystemExit('export_onnx: give a checkpoint file (or a model zoo name as config)')
     model = load_pose_model(args.config, args.checkpoint, _cfg_options(args.cfg_options))
     cfg = model.cfg
     spec = export_onnx(model, args.out, normalize_in_graph=args.normalize_in_graph,

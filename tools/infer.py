@@ -1,6 +1,8 @@
 r"""Face landmarks with uncertainty on an image, a folder of images or a video.
 
-    python tools/infer.py CONFIG CHECKPOINT INPUT [--out-dir DIR] [options]
+    python tools/infer.py INPUT [options]                     # the default zoo model
+    python tools/infer.py MODEL INPUT [options]               # a zoo name, e.g. rcn-w1-4
+    python tools/infer.py CONFIG CHECKPOINT INPUT [options]   # any config + checkpoint
 
 Faces come from an offline detector (``--detector haar``, the default: OpenCV's bundled
 frontal-face cascade; or a cascade ``.xml`` / YuNet ``.onnx`` file), from a box file
@@ -15,6 +17,8 @@ Writes ``DIR/predictions.json`` (per image / frame: its faces with ``bbox`` [x1,
 under ``DIR/vis/`` or ``DIR/<video>_landmarks.<ext>`` (ellipses of half-axes b).
 
 Examples:
+    python tools/infer.py photos/ --out-dir work_dirs/infer
+    python tools/infer.py rcn-w1-8 photos/
     python tools/infer.py configs/laplacekl/laplacekl_rcn-w1-8_1xb32-200e_300w-80x80.py \\
         epoch_8.pth photos/ --out-dir work_dirs/infer
     python tools/infer.py CONFIG CKPT crops/ --whole-image
@@ -37,6 +41,7 @@ from mmlaplace.apis.box_files import load_box_file, lookup_boxes  # noqa: E402
 from mmlaplace.apis.face_detection import build_face_detector  # noqa: E402
 from mmlaplace.apis.face_drawing import draw_faces  # noqa: E402
 from mmlaplace.apis.face_landmarker import FaceLandmarker, face_to_json  # noqa: E402
+from mmlaplace.utils.model_zoo import DEFAULT_MODEL, resolve_model  # noqa: E402
 
 IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
 VIDEO_EXTS = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.m4v')
@@ -45,10 +50,11 @@ VIDEO_EXTS = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.m4v')
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('config', help='model config')
-    parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument('input', help='an image, a folder of images (searched recursively) '
-                        'or a video')
+    parser.add_argument('positional', nargs='+', metavar='ARG',
+                        help='[MODEL [CHECKPOINT]] INPUT. INPUT: an image, a folder of images '
+                        '(searched recursively) or a video; MODEL: a model zoo name '
+                        f'(default: {DEFAULT_MODEL}) or a '
+                        'config file, with CHECKPOINT for a config')
     parser.add_argument('--out-dir', default='work_dirs/infer', help='output folder')
     parser.add_argument('--out-json', default=None,
                         help='predictions JSON (default: OUT_DIR/predictions.json)')
@@ -74,7 +80,16 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='drawn ellipse half-axes = this x the Laplace scales')
     parser.add_argument('--cfg-options', nargs='+', default=None, metavar='KEY=VALUE',
                         help='config overrides, e.g. model.test_cfg.flip_test=True')
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if len(args.positional) > 3:
+        parser.error('expected [MODEL [CHECKPOINT]] INPUT, got '
+                     f'{len(args.positional)} positional arguments')
+    *model, args.input = args.positional
+    args.config = model[0] if model else DEFAULT_MODEL
+    args.checkpoint = model[1] if len(model) > 1 else None
+    if args.checkpoint is None and args.config.endswith('.py'):
+        parser.error(f'a config ({args.config}) needs a CHECKPOINT; or give a model zoo name')
+    return args
 
 
 def list_inputs(path: str) -> Tuple[str, List[str]]:
@@ -134,6 +149,10 @@ def open_writer(src: str, out_dir: str, frame_shape: Tuple[int, int],
 
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
+    try:
+        args.config, args.checkpoint = resolve_model(args.config, args.checkpoint)
+    except (KeyError, FileNotFoundError, ValueError) as err:
+        raise SystemExit(f'infer: {err}') from None
     kind, files = list_inputs(args.input)
     root = args.input if osp.isdir(args.input) else osp.dirname(args.input)
     boxes = load_box_file(args.boxes) if args.boxes else None

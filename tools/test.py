@@ -3,6 +3,7 @@
 Example:
     python tools/test.py CONFIG CHECKPOINT --work-dir work_dirs/eval \
         --out work_dirs/eval/metrics.json
+    python tools/test.py rcn-w1-8 --cfg-options test_dataloader.dataset.data_root=...  # zoo
 
 With ``--out m.json`` every :class:`FaceAlignmentMetric` of the test evaluator also writes
 ``m_per_sample.json`` (per-face NMEs) and ``m_ced.png`` (cumulative error distribution).
@@ -20,8 +21,10 @@ from mmengine.runner import Runner
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Evaluate a pose model')
-    parser.add_argument('config', help='test config file path')
-    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('config', help='test config file path, or a model zoo name '
+                        '(e.g. rcn-w1-8: its config and weights)')
+    parser.add_argument('checkpoint', nargs='?', default=None,
+                        help='checkpoint file (default: the zoo weights of a zoo name)')
     parser.add_argument('--work-dir', help='the dir to save evaluation results')
     parser.add_argument(
         '--out', help='write the metrics to this JSON file (FaceAlignmentMetric also writes '
@@ -93,6 +96,13 @@ def to_json(value: Any) -> Any:
 
 def main() -> None:
     args = parse_args()
+    from mmlaplace.utils.model_zoo import resolve_model
+    try:
+        args.config, args.checkpoint = resolve_model(args.config, args.checkpoint)
+    except (KeyError, FileNotFoundError, ValueError) as err:
+        raise SystemExit(f'test.py: {err}') from None
+    if args.checkpoint is None:
+        raise SystemExit('test.py: give a checkpoint file (or a model zoo name as config)')
     cfg = Config.fromfile(args.config)
     cfg = merge_args(cfg, args)
     import mmlaplace  # noqa: F401

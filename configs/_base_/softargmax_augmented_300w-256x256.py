@@ -15,7 +15,7 @@ param_scheduler = [
 ]
 auto_scale_lr = dict(base_batch_size=32)
 
-codec = dict(type='RegressionLabel', input_size=input_size)
+codec = dict(type='SoftArgmaxLabel', input_size=input_size)  # RegressionLabel + moments
 
 model = dict(
     type='TopdownPoseEstimator',

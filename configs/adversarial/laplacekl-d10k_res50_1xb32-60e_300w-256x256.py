@@ -3,46 +3,17 @@
 # 64 x 64 (antialiased) with the 68 heatmaps. The unlabeled images get the same augmentation
 # as the labeled ones, so that D cannot tell real from fake by augmentation artefacts (e.g. the
 # black corners of rotated crops). The lr schedule applies to both G and D.
-_base_ = ['../laplacekl/laplacekl_res50_1xb32-60e_300w-256x256.py']
-
-num_keypoints = 68
-input_size = (256, 256)
-
-model = dict(
-    type='AdversarialTopdownPoseEstimator',
-    discriminator=dict(
-        type='HeatmapPatchDiscriminator',
-        in_channels=num_keypoints + 3,
-        base_channels=64,
-        num_layers=4,
-        noise_std=0.2,
-        heatmap_scale='numel'),
-    adv_weight=0.001,
-    adv_loss_type='minimax',
-    real_heatmap=dict(kind='laplace', scale=1.0, invisible='prediction'),
-    disc_steps=1)
-
-optim_wrapper = dict(
-    _delete_=True,
-    constructor='GANOptimWrapperConstructor',
-    generator=dict(optimizer=dict(type='Adam', lr=1e-3, weight_decay=1e-5)),
-    discriminator=dict(optimizer=dict(type='Adam', lr=1e-4, betas=(0.5, 0.999))))
-
-model_wrapper_cfg = dict(
-    type='MMSeparateDistributedDataParallel',
-    broadcast_buffers=False,
-    find_unused_parameters=True,
-    device_ids=None)
-
-unlabeled_pipeline = [
-    dict(type='LoadFaceImage'),
-    dict(type='GetBBoxCenterScale', padding=1.0),
-    dict(type='RandomFlip', direction='horizontal'),
-    dict(type='RandomBBoxTransform', shift_prob=0, rotate_factor=30, scale_factor=(0.75, 1.25)),
-    dict(type='TopdownAffine', input_size=input_size),
-    dict(type='PackPoseInputs')
+_base_ = [
+    '../laplacekl/laplacekl_res50_1xb32-60e_300w-256x256.py',
+    '../_base_/models/adversarial_components.py'
 ]
 
+model = {{_base_.adversarial_model}}
+optim_wrapper = {{_base_.gan_optim_wrapper}}
+model_wrapper_cfg = {{_base_.separate_ddp}}
+# the recipe's 60 epochs and validation interval; the unlabeled crops augmented like the
+# labeled ones (differs from the components' 80 x 80 loop: restated whole, since a loop
+# taken from a base cannot be edited in the same file)
 train_cfg = dict(
     _delete_=True,
     type='SemiSupervisedEpochBasedTrainLoop',
@@ -60,4 +31,12 @@ train_cfg = dict(
             data_prefix=dict(img='images/'),
             ann_file='',
             num_unlabeled=10000,
-            pipeline=unlabeled_pipeline)))
+            pipeline=[
+                dict(type='LoadFaceImage'),
+                dict(type='GetBBoxCenterScale', padding=1.0),
+                dict(type='RandomFlip', direction='horizontal'),
+                dict(type='RandomBBoxTransform', shift_prob=0, rotate_factor=30,
+                     scale_factor=(0.75, 1.25)),
+                dict(type='TopdownAffine', input_size={{_base_.input_size}}),
+                dict(type='PackPoseInputs')
+            ])))

@@ -6,9 +6,7 @@
 # data_root / ann_file, override these too.
 _base_ = ['../_base_/adversarial_rcn_300w-80x80.py']
 
-model = dict(
-    backbone=dict(width=0.25),
-    head=dict(loss=dict(type='LaplaceKLLoss', target_scale=1.0, use_target_weight=True)))
+model = dict(backbone=dict(width=0.25))
 train_cfg = dict(
     unlabeled_dataloader=dict(
         dataset=dict(

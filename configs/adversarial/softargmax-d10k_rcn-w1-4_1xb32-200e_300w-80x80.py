@@ -5,4 +5,3 @@ _base_ = ['../_base_/adversarial_rcn_300w-80x80.py']
 model = dict(
     backbone=dict(width=0.25),
     head=dict(loss=dict(_delete_=True, type='SoftArgmaxLoss', use_target_weight=True)))
-train_cfg = dict(unlabeled_dataloader=dict(dataset=dict(num_unlabeled=10000)))

@@ -1,12 +1,5 @@
-# The 300W LaplaceKL config (RCN 1/4 width, paper protocol), data paths swapped to the built-in
-# synthetic faces (python tools/generate_synthetic_faces.py --out-dir data/synthetic_faces).
-_base_ = ['./laplacekl_rcn-w1-4_1xb32-200e_300w-80x80.py']
+# RCN (1/4 width) + LaplaceKL, the paper's protocol on the built-in synthetic faces
+# (python tools/generate_synthetic_faces.py --out-dir data/synthetic_faces).
+_base_ = ['../_base_/rcn_paper_synthetic-80x80.py']
 
-data_root = 'data/synthetic_faces/'
-train_dataloader = dict(
-    dataset=dict(
-        data_root=data_root, ann_file='annotations/face_landmarks_synthetic_train.json'))
-val_dataloader = dict(
-    dataset=dict(
-        data_root=data_root, ann_file='annotations/face_landmarks_synthetic_test.json'))
-test_dataloader = val_dataloader
+model = dict(backbone=dict(width=0.25))

@@ -1,6 +1,4 @@
 # RCN (full width) + SoftArgmaxHead + LaplaceKL loss (paper eq. 3); the paper's 300W protocol.
 _base_ = ['../_base_/rcn_paper_300w-80x80.py']
 
-model = dict(
-    backbone=dict(width=1.0),
-    head=dict(loss=dict(type='LaplaceKLLoss', target_scale=1.0, use_target_weight=True)))
+# the base is RCN at full width with LaplaceKL: nothing differs from the protocol

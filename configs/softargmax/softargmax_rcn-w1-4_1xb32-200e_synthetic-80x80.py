@@ -1,12 +1,7 @@
-# The 300W soft-argmax baseline (RCN 1/4 width, paper protocol), data paths swapped to the
-# built-in synthetic faces.
-_base_ = ['./softargmax_rcn-w1-4_1xb32-200e_300w-80x80.py']
+# RCN (1/4 width) + the soft-argmax baseline, the paper's protocol on the built-in synthetic
+# faces.
+_base_ = ['../_base_/rcn_paper_synthetic-80x80.py']
 
-data_root = 'data/synthetic_faces/'
-train_dataloader = dict(
-    dataset=dict(
-        data_root=data_root, ann_file='annotations/face_landmarks_synthetic_train.json'))
-val_dataloader = dict(
-    dataset=dict(
-        data_root=data_root, ann_file='annotations/face_landmarks_synthetic_test.json'))
-test_dataloader = val_dataloader
+model = dict(
+    backbone=dict(width=0.25),
+    head=dict(loss=dict(_delete_=True, type='SoftArgmaxLoss', use_target_weight=True)))

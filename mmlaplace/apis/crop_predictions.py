@@ -6,16 +6,10 @@ import torch
 from mmengine.dataset import BaseDataset, pseudo_collate
 from mmengine.model import BaseModel
 
+from ..structures.crop_geometry import image_to_crop
+from ..visualization.crop_samples import sample_to_crop
 
-def image_to_crop(points: np.ndarray, center: np.ndarray, scale: np.ndarray,
-                  input_size: Sequence[int]) -> np.ndarray:
-    """Map (K, 2) image coordinates into the (unrotated) top-down input crop.
-
-    The inverse of MMPose's ``TopdownPoseEstimator.add_pred_to_datasample`` mapping
-    ``x_img = x_crop / input_size * scale + center - scale / 2``.
-    """
-    size = np.asarray(input_size, dtype=np.float32)
-    return (points - center + 0.5 * scale) / scale * size
+__all__ = ['image_to_crop', 'predict_crops']  # image_to_crop: re-exported (crop_geometry)
 
 
 @torch.no_grad()
@@ -41,7 +35,6 @@ def predict_crops(model: BaseModel, dataset: BaseDataset,
         samples = model.test_step(batch)
     finally:
         model.test_cfg = test_cfg
-    # one mapping for this API and the visualization hook (lazy: visualization imports this)
-    from ..visualization.crop_samples import sample_to_crop
+    # one mapping for this API and the visualization hook
     return [sample_to_crop(inputs, sample) for inputs, sample in zip(batch['inputs'], samples)]
 

@@ -12,6 +12,8 @@ from mmengine.logging import MMLogger
 from mmengine.registry import init_default_scope
 from mmpose.apis import init_model
 
+from ..structures.crop_geometry import crop_frame, crop_scales_to_image
+from ..utils.model_zoo import resolve_model
 from .face_detection import DetectorSpec, build_face_detector, whole_image_box
 
 ImageLike = Union[str, os.PathLike, np.ndarray]
@@ -45,14 +47,17 @@ class FaceLandmarker:
     ``crop_scale`` x the face's landmark box. Each face's box goes through the config's test
     pipeline (``GetBBoxCenterScale`` + ``TopdownAffine``), faces of all images are batched
     through the model (``batch_size`` at a time) and the predictions are mapped back to image
-    pixels, the scales too: ``b_img = b_input * input_scale / input_size`` per axis.
+    pixels, the scales too: ``b_img = b_input * input_scale / input_size`` per axis
+    (:func:`mmlaplace.structures.crop_scales_to_image`).
 
     Works with any MMPose top-down config and checkpoint; ``keypoint_scales`` are None when
     the head does not predict them (e.g. a plain heatmap head).
 
     Args:
-        config (str | Config): Model config.
-        checkpoint (str, optional): Checkpoint file. None keeps the initial weights.
+        config (str | Config): Model config, or a model zoo name (``'rcn-w1-8'``,
+            ``'rcn-w1-4'``: config and shipped weights; see ``docs/model_zoo.md``).
+        checkpoint (str, optional): Checkpoint file. None keeps the initial weights (of a
+            config) or loads the zoo weights (of a zoo name).
         device (str): Torch device. Defaults to ``'cpu'``.
         detector: ``'haar'``, a cascade ``.xml`` / YuNet ``.onnx`` path, a
             :class:`FaceDetector`, a callable ``image -> boxes (N, 4)`` or None (whole image).
@@ -65,6 +70,7 @@ class FaceLandmarker:
             crop's frame. Defaults to False.
 
     Example:
+        >>> landmarker = FaceLandmarker('rcn-w1-8')  # doctest: +SKIP
         >>> landmarker = FaceLandmarker('configs/laplacekl/'
         ...                             'laplacekl_rcn-w1-8_1xb32-200e_300w-80x80.py',
         ...                             'epoch_8.pth')  # doctest: +SKIP
@@ -81,7 +87,9 @@ class FaceLandmarker:
         if batch_size < 1:
             raise ValueError(f'FaceLandmarker: batch_size must be >= 1, got {batch_size}')
         if isinstance(config, (str, os.PathLike)) and not osp.isfile(config):
-            raise FileNotFoundError(f'FaceLandmarker: config file {config} not found')
+            if os.fspath(config).endswith('.py'):
+                raise FileNotFoundError(f'FaceLandmarker: config file {config} not found')
+            config, checkpoint = resolve_model(os.fspath(config), checkpoint)
         if checkpoint is not None and not osp.isfile(checkpoint):
             raise FileNotFoundError(f'FaceLandmarker: checkpoint file {checkpoint} not found')
         self.model = init_model(config, checkpoint, device=device, cfg_options=cfg_options)
@@ -159,17 +167,19 @@ class FaceLandmarker:
         return results
 
     def _face_from_sample(self, sample, bbox_score: float) -> Face:
-        meta = sample.metainfo
+        # keypoints: the head decodes them (its codec) to the crop, MMPose's top-down
+        # estimator maps them to the image; the scales are lengths: crop_scales_to_image
         pred = sample.pred_instances
-        to_image = (np.asarray(meta['input_scale'], np.float32).reshape(2)
-                    / np.asarray(meta['input_size'], np.float32).reshape(2))
         scales = pred.get('keypoint_scales', None)
+        if scales is not None:
+            frame = crop_frame(sample)
+            scales = crop_scales_to_image(np.asarray(scales, np.float32)[0], frame.scale,
+                                          frame.input_size)
         face = dict(
             bbox=np.asarray(pred.bboxes, np.float32).reshape(4),
             bbox_score=bbox_score,
             keypoints=np.asarray(pred.keypoints, np.float32)[0, :, :2],
-            keypoint_scales=None if scales is None else np.asarray(scales, np.float32)[0]
-            * to_image,
+            keypoint_scales=scales,
             keypoint_scores=np.asarray(pred.keypoint_scores, np.float32)[0],
         )
         face['score'] = float(face['keypoint_scores'].mean())

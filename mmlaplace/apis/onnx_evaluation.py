@@ -12,6 +12,8 @@ import torch
 from mmengine.dataset import BaseDataset
 from torch import nn
 
+from ..structures import crop_geometry as geometry
+from ..structures.crop_geometry import crop_frame
 from .face_crops import iter_crop_batches
 from .onnx_export import OnnxInputSpec, SoftArgmaxOnnxWrapper, onnx_session
 
@@ -20,14 +22,15 @@ Predictor = Callable[[np.ndarray], np.ndarray]
 
 
 def crop_to_image(coords: np.ndarray, data_samples: Sequence) -> np.ndarray:
-    """Map (B, K, 2) crop-pixel coordinates to image pixels (``input_center`` / ``_scale``)."""
+    """Map (B, K, 2) crop-pixel coordinates to image pixels, per sample's crop frame.
+
+    Each sample's ``input_center`` / ``input_scale`` / ``input_size`` (see
+    :func:`mmlaplace.structures.crop_frame`) and
+    :func:`mmlaplace.structures.crop_to_image`, as MMPose's top-down estimator maps them.
+    """
     out = np.empty_like(coords, dtype=np.float32)
     for i, sample in enumerate(data_samples):
-        meta = sample.metainfo
-        size = np.asarray(meta['input_size'], np.float32).reshape(2)
-        scale = np.asarray(meta['input_scale'], np.float32).reshape(2)
-        center = np.asarray(meta['input_center'], np.float32).reshape(2)
-        out[i] = coords[i] / size * scale + center - 0.5 * scale
+        out[i] = geometry.crop_to_image(coords[i], *crop_frame(sample))
     return out
 
 

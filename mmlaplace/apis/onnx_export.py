@@ -7,10 +7,12 @@ Graph contract (stored in the ONNX metadata, see :class:`OnnxInputSpec`):
   data preprocessor does: RGB channel order (when ``bgr_to_rgb``), ``(x - mean) / std``. With
   ``normalize_in_graph=True`` the graph takes the raw crop instead, BGR as OpenCV loads it,
   values 0..255, and does the channel swap and the mean/std itself.
-- output ``coords`` (B, K, 2): landmark ``(x, y)`` in input-crop pixels (the codec's decode,
-  ``x = u * W``); ``scales`` (B, K, 2): the per-axis Laplace scale ``b`` in input-crop pixels
-  (as ``SoftArgmaxHead.predict``'s ``keypoint_scales``); optionally ``heatmaps``
-  (B, K, h, w), each summing to 1. The head's scores are ``exp(-mean(b_heatmap) / 4)``.
+- output ``coords`` (B, K, 2): landmark ``(x, y)`` in input-crop pixels; ``scales``
+  (B, K, 2): the per-axis Laplace scale ``b`` in input-crop pixels; both decoded from the
+  soft-argmax moments by :meth:`mmlaplace.codecs.SoftArgmaxLabel.decode_moments`, as
+  ``SoftArgmaxHead.predict``'s ``keypoints`` / ``keypoint_scales``; optionally ``heatmaps``
+  (B, K, h, w), each summing to 1. The head's scores, ``exp(-mean(b_heatmap) /
+  score_scale)``, are not an output (same codec, from ``scales`` / stride).
 
 No flip test in the graph. The export uses PyTorch's TorchScript-based exporter
 (``dynamo=False``: the dynamo exporter needs ``onnxscript``, which the stack does not pin).
@@ -29,6 +31,7 @@ from mmengine.logging import MMLogger
 from torch import Tensor, nn
 from torch.nn import functional as F
 
+from ..codecs import SoftArgmaxLabel
 from .onnx_decoding import SoftArgmaxDecoder
 
 METADATA_KEY = 'mmlaplace_input_spec'
@@ -126,7 +129,16 @@ class SoftArgmaxOnnxWrapper(nn.Module):
         self.register_buffer('norm_weight', weight)
         self.register_buffer('norm_bias', -(self.mean / self.std).flatten())
         self.decoder = SoftArgmaxDecoder(self._heatmap_size(), self.input_size,
-                                         beta=getattr(head, 'beta', 1.0))
+                                         beta=getattr(head, 'beta', 1.0),
+                                         codec=self._codec(head))
+
+    def _codec(self, head: nn.Module) -> SoftArgmaxLabel:
+        """The head's decoding (its codec's ``score_scale`` and ``eps``) at this input size."""
+        codec = getattr(head, 'decoder', None)
+        if isinstance(codec, SoftArgmaxLabel):
+            return SoftArgmaxLabel(self.input_size, score_scale=codec.score_scale,
+                                   eps=codec.eps)
+        return SoftArgmaxLabel(self.input_size, score_scale=getattr(head, 'score_scale', 4.0))
 
     def _heatmap_size(self) -> Tuple[int, int]:
         """``(W, H)`` of the head's logit maps for one crop (a dry run in eval mode)."""
@@ -167,10 +179,9 @@ class SoftArgmaxOnnxWrapper(nn.Module):
         if not self.output_heatmaps:
             return self.decoder(self.model.head.forward_logits(feats))
         coords, scales, heatmaps = self.model.head.forward_moments(feats)
-        h, w = heatmaps.shape[-2:]
-        in_w, in_h = self.input_size
-        coords = coords * coords.new_tensor([float(in_w), float(in_h)])
-        scales = scales * scales.new_tensor([in_w / float(w), in_h / float(h)])
+        size = self.decoder.heatmap_size
+        coords, scales, _ = self.decoder.codec.decode_moments(
+            coords * coords.new_tensor([float(size[0]), float(size[1])]), scales, size)
         return coords, scales, heatmaps
 
 

@@ -2,10 +2,18 @@
 from .backbones import RCN
 from .discriminators import HeatmapPatchDiscriminator
 from .heads import SoftArgmaxHead
-from .losses import GaussianKLLoss, LaplaceKLLoss, SoftArgmaxLoss
+from .losses import (
+    GaussianKLLoss,
+    LaplaceKLLoss,
+    SoftArgmaxLoss,
+    gaussian_kl_loss,
+    laplace_kl_loss,
+    soft_argmax_loss,
+)
 from .pose_estimators import AdversarialTopdownPoseEstimator
 
 __all__ = [
     'RCN', 'SoftArgmaxHead', 'LaplaceKLLoss', 'GaussianKLLoss', 'SoftArgmaxLoss',
-    'HeatmapPatchDiscriminator', 'AdversarialTopdownPoseEstimator'
+    'laplace_kl_loss', 'gaussian_kl_loss', 'soft_argmax_loss', 'HeatmapPatchDiscriminator',
+    'AdversarialTopdownPoseEstimator'
 ]

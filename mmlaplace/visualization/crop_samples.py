@@ -5,7 +5,7 @@ import numpy as np
 import torch
 from mmpose.structures import PoseDataSample
 
-from ..apis.crop_predictions import image_to_crop
+from ..structures.crop_geometry import crop_frame, image_to_crop
 
 MISSING_HEATMAPS = (
     'the predictions carry no heatmaps (data_sample.pred_fields.heatmaps): set '
@@ -46,13 +46,7 @@ def sample_to_crop(inputs: torch.Tensor, data_sample: PoseDataSample, bgr: bool 
     if pred_fields is None or 'heatmaps' not in pred_fields:
         raise ValueError(MISSING_HEATMAPS)
     meta = data_sample.metainfo
-    missing = [k for k in ('input_center', 'input_scale', 'input_size') if k not in meta]
-    if missing:
-        raise ValueError(f'data_sample metainfo lacks {missing}: the test pipeline must end in '
-                         'TopdownAffine ... PackPoseInputs (default meta_keys)')
-    center = np.asarray(meta['input_center'], np.float32).reshape(-1, 2)[instance]
-    scale = np.asarray(meta['input_scale'], np.float32).reshape(-1, 2)[instance]
-    size = meta['input_size']
+    center, scale, size = crop_frame(data_sample, instance)
     image = inputs.detach().cpu().numpy().transpose(1, 2, 0)
     if bgr:
         image = image[..., ::-1]

@@ -58,8 +58,10 @@ def heatmap_overlay(ax: Axes, image: np.ndarray, heatmaps: np.ndarray,
 
     Example:
         >>> fig = new_figure(2, 2)
-        >>> heatmap_overlay(fig.add_subplot(), np.zeros((80, 80, 3), np.uint8),
-        ...                 np.full((68, 80, 80), 1 / 6400))
+        >>> mappable = heatmap_overlay(fig.add_subplot(), np.zeros((80, 80, 3), np.uint8),
+        ...                            np.full((68, 80, 80), 1 / 6400))
+        >>> round(mappable.norm.vmax * 6400, 6)  # heatmap_peak of uniform maps
+        1.0
     """
     heatmaps = np.asarray(heatmaps)
     if heatmaps.ndim != 3:

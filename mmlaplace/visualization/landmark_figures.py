@@ -7,8 +7,16 @@ crop's pixels. Faces go in columns; rows are kinds of panel (and models, for the
 
 Example:
     >>> from mmlaplace.apis import predict_crops
-    >>> crops = predict_crops(model, dataset, range(8))
-    >>> rgb = draw_heatmaps(crops, title='LaplaceKL')        # (H, W, 3) uint8
+    >>> crops = predict_crops(model, dataset, range(8))  # doctest: +SKIP
+    >>> rgb = draw_heatmaps(crops, title='LaplaceKL')        # doctest: +SKIP
+
+    A hand-made crop (K = 68 uniform heatmaps, no scales, no ground truth):
+
+    >>> crop = dict(image=np.zeros((80, 80, 3), np.uint8), heatmaps=np.full((68, 20, 20), 1 / 400),
+    ...             pred=np.full((68, 2), 40.0), scales=None, gt=None)
+    >>> rgb = draw_heatmaps([crop], title='LaplaceKL')
+    >>> rgb.ndim, rgb.shape[2], rgb.dtype
+    (3, 3, dtype('uint8'))
 """
 from typing import Any, List, Mapping, Optional, Sequence, Tuple
 

@@ -11,6 +11,8 @@ from mmpose.testing import get_packed_inputs
 
 import mmlaplace  # noqa: F401  (registers the modules)
 
+pytestmark = pytest.mark.slow  # starts subprocesses or runs training (make test-fast skips)
+
 CONFIG_ROOT = Path(__file__).resolve().parents[2] / 'configs'
 CONFIGS = sorted(p for p in CONFIG_ROOT.rglob('*.py') if '_base_' not in p.parts)
 

@@ -145,6 +145,7 @@ def _read_all(root: str) -> dict:
     return out
 
 
+@pytest.mark.slow  # starts worker processes / a subprocess
 def test_generate_split_deterministic_and_worker_independent(tmp_path):
     kw = dict(split='train', num_images=5, image_size=SIZE)
     generate_split(str(tmp_path / 'a'), seed=7, num_workers=0, **kw)
@@ -259,6 +260,7 @@ def test_generate_dataset_splits(tmp_path):
     assert a.shape == (64, 64, 3) and not np.array_equal(a, b)
 
 
+@pytest.mark.slow  # starts worker processes / a subprocess
 def test_cli(tmp_path, tool):
     out = tmp_path / 'faces'
     proc = tool('generate_synthetic_faces.py', [

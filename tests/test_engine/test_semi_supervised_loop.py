@@ -35,7 +35,8 @@ ADV_CONFIG = 'configs/adversarial/laplacekl-d10k_rcn-w1-4_1xb32-200e_300w-80x80.
 MODULES = repr('mmlaplace')  # importing mmlaplace registers every module
 
 
-pytestmark = pytest.mark.usefixtures('one_thread')
+# slow: runs training (make test-fast skips)
+pytestmark = [pytest.mark.usefixtures('one_thread'), pytest.mark.slow]
 
 
 # ----------------------------------------------------------------------------- toy loop tests

@@ -13,6 +13,8 @@ from mmlaplace.engine.hooks import AtomicCheckpointHook
 from mmlaplace.utils.atomic_io import AtomicLocalBackend, atomic_write
 from mmlaplace.utils.checkpoint import load_local_checkpoint
 
+pytestmark = pytest.mark.slow  # starts subprocesses or runs training (make test-fast skips)
+
 ATOMIC_IO = Path(__file__).resolve().parents[2] / 'mmlaplace' / 'utils' / 'atomic_io.py'
 
 # Writes a new 16 MB "checkpoint" over an old one and SIGKILLs itself in the middle: after

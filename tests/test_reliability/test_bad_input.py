@@ -25,7 +25,7 @@ from mmlaplace.engine.hooks import FaceDataCheckHook
 TRAIN_JSON = 'annotations/face_landmarks_synthetic_train.json'
 
 
-def dataset_with(tiny_faces: Path, tmp_path: Path, edit) -> object:
+def dataset_with(tiny_faces: Path, tmp_path: Path, edit, **kwargs) -> object:
     """The tiny train set with ``edit(annotations_dict)`` applied to a copy of its JSON."""
     data = json.loads((tiny_faces / TRAIN_JSON).read_text())
     edit(data)
@@ -33,7 +33,7 @@ def dataset_with(tiny_faces: Path, tmp_path: Path, edit) -> object:
     ann.write_text(json.dumps(data))
     return DATASETS.build(dict(type='Face300WDataset', data_root=str(tiny_faces),
                                ann_file=str(ann), data_prefix=dict(img='images/'),
-                               data_mode='topdown', pipeline=[]))
+                               data_mode='topdown', pipeline=[], **kwargs))
 
 
 def problems_of(dataset, num_k=68, nme=(36, 45)):
@@ -148,6 +148,130 @@ def test_7_degenerate_box(tiny_faces, tmp_path):
     assert 'img_id=2' in problem and '"bbox"' in problem and 'positive size' in problem
 
 
+# ------------------------------- faces MMPose drops silently or crops degenerately (item 7)
+def six_faces(*edits):
+    """Keep the first 6 faces of the tiny set, then apply ``edits``."""
+    def edit(data):
+        data['images'] = data['images'][:6]
+        data['annotations'] = data['annotations'][:6]
+        for more in edits:
+            more(data)
+    return edit
+
+
+def set_field(index: int, **fields):
+    return lambda data: data['annotations'][index].update(**fields)
+
+
+def file_problems_of(dataset):
+    return FaceDataCheckHook().check_annotation_file(dataset, 'train_dataloader')
+
+
+def test_7b_zero_scale_dropped_silently_by_mmpose_is_refused(tiny_faces, tmp_path):
+    ds = dataset_with(tiny_faces, tmp_path, six_faces(set_field(3, scale=0)))
+    assert len(ds) == 5  # MMPose's Face300WDataset: 6 faces in, 5 loaded, not a word
+    assert problems_of(ds) == []  # the 5 loaded samples are fine: only the raw file tells
+    [problem] = file_problems_of(ds)
+    assert problem.startswith(f'{tmp_path / "edited.json"}: image train/000003.jpg (img_id=4, '
+                              'annotation id=4): "scale" is 0.0, not a finite number > 0')
+    assert 'drops such a face silently' in problem
+
+
+def test_7b_zero_scale_stops_the_runner_before_the_first_iteration(tiny_faces, tmp_path):
+    data = json.loads((tiny_faces / TRAIN_JSON).read_text())
+    six_faces(set_field(3, scale=0))(data)
+    ann = tmp_path / 'six_faces.json'
+    ann.write_text(json.dumps(data))
+    config = tiny_config(tmp_path / 'cfg.py', tiny_faces, tmp_path / 'work',
+                         extra=f"train_dataloader['dataset']['ann_file'] = '{ann}'\n")
+    runner = Runner.from_cfg(Config.fromfile(str(config)))
+    assert len(runner.train_dataloader.dataset) == 5
+    with pytest.raises(ValueError, match='FaceDataCheckHook: cannot train') as error:
+        runner.train()
+    [line] = [line for line in str(error.value).splitlines() if 'six_faces.json' in line]
+    assert 'image train/000003.jpg (img_id=4, annotation id=4): "scale" is 0.0' in line
+    assert runner.iter == 0 and not list((tmp_path / 'work').glob('*.pth'))
+
+
+@pytest.mark.parametrize('fields,kept,message', [
+    (dict(scale=-0.5), 5, r'"scale" is -0\.5, not a finite number > 0'),
+    (dict(scale=math.nan), 6, r'"scale" is nan, not a finite number > 0'),
+    (dict(scale=math.inf), 6, r'"scale" is inf, not a finite number > 0'),
+    # finite in float64, inf in MMPose's float32 box
+    (dict(scale=1e39), 6, r'"scale" 1e\+39 give the box \[-inf, -inf, nan, nan\] \(x1, y1, '
+     r'x2, y2, float32\), not a finite box of positive size'),
+    (dict(center=[-3.0, 40.0]), 6, r'"center" \[-3\.0, 40\.0\] \(x, y\) lies outside the '
+     r'80 x 80 image'),
+    (dict(center=[40.0, 95.0]), 6, r'"center" \[40\.0, 95\.0\] \(x, y\) lies outside'),
+    (dict(center=[math.nan, 40.0]), 6, r'"center" \[nan, 40\.0\] is not finite'),
+    (dict(bbox=[10.0, 10.0, 0.0, 30.0]), 6, r'"bbox" \[10\.0, 10\.0, 0\.0, 30\.0\] \(x, y, '
+     r'w, h\) is not a finite box of positive width and height'),
+    (dict(bbox=[10.0, 10.0, 30.0, math.inf]), 6, r'"bbox" \[10\.0, 10\.0, 30\.0, inf\] '),
+    # MMPose reads null as NaN (a NaN box) and a numeric string as its number
+    (dict(scale=None), 6, r'"scale" is nan, not a finite number > 0'),
+    (dict(scale='0'), 5, r'"scale" is 0\.0, not a finite number > 0'),
+], ids=['negative_scale', 'nan_scale', 'inf_scale', 'float32_overflow_scale',
+        'negative_center', 'center_off_image', 'nan_center', 'zero_area_bbox', 'inf_bbox',
+        'null_scale', 'string_zero_scale'])
+def test_7c_bad_scale_center_or_bbox_is_refused(tiny_faces, tmp_path, fields, kept, message):
+    ds = dataset_with(tiny_faces, tmp_path, six_faces(set_field(3, **fields)))
+    assert len(ds) == kept
+    [problem] = file_problems_of(ds)
+    assert 'edited.json: image train/000003.jpg (img_id=4, annotation id=4): ' in problem
+    assert re.search(message, problem), problem
+
+
+def test_7c_nan_scale_is_reported_once(tiny_faces, tmp_path):
+    """MMPose keeps the face with a NaN box; the hook names the field once, not the box too."""
+    ds = dataset_with(tiny_faces, tmp_path, set_field(3, scale=math.nan))
+    hook = FaceDataCheckHook()
+    [problem], reported = hook._check_annotation_files(ds, 'train_dataloader')
+    assert '"scale" is nan' in problem
+    [box_problem] = problems_of(ds)  # the loaded sample's box, checked alone
+    assert '"bbox"' in box_problem and 'img_id=4' in box_problem
+    assert hook.check_dataset(ds, 'train_dataloader', 68, [36, 45], skip_bbox=reported) == []
+
+
+@pytest.mark.parametrize('edit,kept,message', [
+    (set_field(3, iscrowd=1), 5, r'"iscrowd" is set .*drops this face silently \(5 faces '
+     r'loaded from 6 annotations\)'),
+    (set_field(3, num_keypoints=0), 5, r'"num_keypoints" is 0: MMPose\'s Face300WDataset '
+     r'drops this face silently'),
+    (set_field(3, id=3), 6, r'"id" 3 is used by 2 annotations: COCO keeps only the last'),
+], ids=['iscrowd', 'num_keypoints_0', 'duplicate_id'])
+def test_7d_other_silent_drops_are_refused(tiny_faces, tmp_path, edit, kept, message):
+    ds = dataset_with(tiny_faces, tmp_path, six_faces(edit))
+    assert len(ds) == kept
+    problems = file_problems_of(ds)
+    assert problems and all('edited.json: image train/00000' in p for p in problems)
+    assert any('train/000003.jpg (img_id=4' in p for p in problems)
+    assert all(re.search(message, p) for p in problems), problems
+
+
+def test_7d_face_of_a_missing_image_is_refused(tiny_faces, tmp_path):
+    ds = dataset_with(tiny_faces, tmp_path, six_faces(set_field(3, image_id=99)))
+    assert len(ds) == 5
+    [problem] = file_problems_of(ds)
+    assert 'edited.json: annotation id=4: "image_id" 99 has no entry in "images"' in problem
+
+
+def test_7e_subsets_and_wrappers(tiny_faces, tmp_path):
+    # `indices` and `sample_interval` leave faces out on purpose: no problem
+    for kwargs in (dict(indices=3), dict(sample_interval=2)):
+        ds = dataset_with(tiny_faces, tmp_path, lambda d: None, **kwargs)
+        assert len(ds) < 8 and file_problems_of(ds) == []
+    # the bad field is still found with a subset, and inside dataset wrappers
+    ds = dataset_with(tiny_faces, tmp_path, set_field(6, scale=0), indices=3)
+    [problem] = file_problems_of(ds)
+    assert 'image train/000006.jpg (img_id=7, annotation id=7): "scale" is 0.0' in problem
+    wrapped = DATASETS.build(dict(type='RepeatDataset', times=2, dataset=ds))
+    assert file_problems_of(wrapped) == [problem]
+    (tmp_path / 'clean').mkdir()
+    clean = dataset_with(tiny_faces, tmp_path / 'clean', lambda d: None)
+    concat = DATASETS.build(dict(type='ConcatDataset', datasets=[clean, ds]))
+    assert file_problems_of(concat) == [problem]
+
+
 def test_8_zero_inter_ocular_distance_for_nme(tiny_faces, tmp_path):
     def same_eye_corners(data):
         kpts = data['annotations'][6]['keypoints']
@@ -249,7 +373,7 @@ def test_13_copy_of_annotations_untouched(tiny_faces):
     ds = DATASETS.build(dict(type='Face300WDataset', data_root=str(tiny_faces),
                              ann_file=TRAIN_JSON, data_prefix=dict(img='images/'),
                              data_mode='topdown', pipeline=[]))
-    assert problems_of(ds) == []
+    assert problems_of(ds) == [] and file_problems_of(ds) == []
     assert copy.deepcopy(ds.get_data_info(0))['keypoints'].shape == (1, 68, 2)
 
 

@@ -23,6 +23,8 @@ from reliability_helpers import run_subprocess, run_training, tiny_config
 
 from mmlaplace.utils.checkpoint import load_local_checkpoint
 
+pytestmark = pytest.mark.slow  # starts subprocesses or runs training (make test-fast skips)
+
 #: |NME(2 processes) - NME(1 process)| after 2 iterations; measured 0.0002 (supervised) and
 #: 0.00005 (adversarial) at NME ~0.62
 NME_TOLERANCE = 0.005

@@ -14,6 +14,8 @@ from reliability_helpers import run_subprocess, run_training, tiny_config
 
 from mmlaplace.utils.checkpoint import load_local_checkpoint
 
+pytestmark = pytest.mark.slow  # starts subprocesses or runs training (make test-fast skips)
+
 KILL_PROBE = '''
 import os
 import signal

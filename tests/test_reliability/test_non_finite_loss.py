@@ -13,6 +13,8 @@ from reliability_helpers import run_training, tiny_config
 from mmlaplace.engine.hooks import NonFiniteLossError
 from mmlaplace.utils.checkpoint import load_local_checkpoint
 
+pytestmark = pytest.mark.slow  # starts subprocesses or runs training (make test-fast skips)
+
 
 @HOOKS.register_module(force=True)
 class _CorruptAtIterationHook(Hook):

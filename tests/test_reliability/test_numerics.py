@@ -18,7 +18,8 @@ from mmlaplace.models.losses import GaussianKLLoss, LaplaceKLLoss, SoftArgmaxLos
 from mmlaplace.models.pose_estimators import AdversarialTopdownPoseEstimator
 from mmlaplace.models.utils import normalize_heatmaps
 
-pytestmark = pytest.mark.usefixtures('one_thread')
+# slow: runs training (make test-fast skips)
+pytestmark = [pytest.mark.usefixtures('one_thread'), pytest.mark.slow]
 
 LOSSES = (LaplaceKLLoss, GaussianKLLoss, SoftArgmaxLoss)
 K, H, W = 3, 8, 10

@@ -13,6 +13,8 @@ import pytest
 
 from mmlaplace.utils.benchmark import markdown_table, time_call
 
+pytestmark = pytest.mark.slow  # starts subprocesses or runs training (make test-fast skips)
+
 
 def test_time_call_and_table():
     calls = []

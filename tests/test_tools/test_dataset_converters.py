@@ -13,6 +13,8 @@ import cv2
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.slow  # starts subprocesses or runs training (make test-fast skips)
+
 SUBSETS = ['afw', 'helen/trainset', 'lfpw/trainset', 'helen/testset', 'lfpw/testset', 'ibug',
            '300W/01_Indoor', '300W/02_Outdoor']
 

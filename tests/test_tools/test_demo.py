@@ -3,6 +3,10 @@ import json
 import math
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # starts subprocesses or runs training (make test-fast skips)
+
 
 def test_demo_tiny(tmp_path: Path, tool):
     work, data = tmp_path / 'demo', tmp_path / 'data'

@@ -13,6 +13,8 @@ from mmpose.registry import MODELS
 
 import mmlaplace  # noqa: F401
 
+pytestmark = pytest.mark.slow  # starts subprocesses or runs training (make test-fast skips)
+
 CONFIG = """
 _base_ = ['{base}']
 data_root = '{root}/'

@@ -14,6 +14,8 @@ from mmpose.apis import init_model
 
 import mmlaplace  # noqa: F401
 
+pytestmark = pytest.mark.slow  # starts subprocesses or runs training (make test-fast skips)
+
 CONFIG = 'configs/laplacekl/laplacekl_rcn-w1-16_1xb32-200e_300w-80x80.py'
 
 

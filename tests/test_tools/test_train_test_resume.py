@@ -7,9 +7,12 @@ import json
 import math
 from pathlib import Path
 
+import pytest
 from mmengine.runner.checkpoint import _load_checkpoint
 
 import mmlaplace  # noqa: F401  (weights-only loading of MMEngine checkpoints)
+
+pytestmark = pytest.mark.slow  # starts subprocesses or runs training (make test-fast skips)
 
 CONFIG = """
 _base_ = ['mmpose::face_2d_keypoint/topdown_heatmap/300w/td-hm_hrnetv2-w18_8xb64-60e_300w-256x256.py']

@@ -9,6 +9,8 @@ import pytest
 import torch
 from PIL import Image
 
+pytestmark = pytest.mark.slow  # starts subprocesses or runs training (make test-fast skips)
+
 LKL = 'configs/laplacekl/laplacekl_rcn-w1-16_1xb32-200e_300w-80x80.py'
 SAM = 'configs/softargmax/softargmax_rcn-w1-16_1xb32-200e_300w-80x80.py'
 

@@ -13,6 +13,8 @@ from PIL import Image
 
 from mmlaplace.engine.hooks import LandmarkUncertaintyVisualizationHook
 
+pytestmark = pytest.mark.slow  # starts subprocesses or runs training (make test-fast skips)
+
 _names = itertools.count()
 
 

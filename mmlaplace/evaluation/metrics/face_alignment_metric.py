@@ -10,6 +10,7 @@ from mmengine.logging import MMLogger
 from mmpose.evaluation.metrics import NME
 from mmpose.registry import METRICS
 
+from ...structures.crop_geometry import crop_scales_to_image
 from ..ced_plot import save_ced_plot
 from ..functional import (
     ced_auc,
@@ -189,8 +190,7 @@ class FaceAlignmentMetric(BaseMetric):
                 s = s.reshape(len(gt), 2)
                 if 'input_scale' in sample and 'input_size' in sample:
                     # input-crop pixels -> image pixels, per axis (as the keypoints)
-                    s = s * (np.asarray(sample['input_scale'], np.float64).reshape(2) /
-                             np.asarray(sample['input_size'], np.float64).reshape(2))
+                    s = crop_scales_to_image(s, sample['input_scale'], sample['input_size'])
                 scales = s.mean(axis=-1)
             self.results.append(dict(img_path=img_path, pred=pred, gt=gt, mask=mask,
                                      norm=norm, scales=scales))

@@ -5,7 +5,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from mmcv.cnn import build_conv_layer
-from mmengine.structures import PixelData
+from mmengine.structures import InstanceData, PixelData
+from mmpose.codecs import IntegralRegressionLabel, RegressionLabel
 from mmpose.evaluation.functional import keypoint_pck_accuracy
 from mmpose.models.heads import HeatmapHead
 from mmpose.models.heads.base_head import BaseHead
@@ -15,6 +16,7 @@ from mmpose.utils.tensor_utils import to_numpy
 from mmpose.utils.typing import ConfigType, OptConfigType, OptSampleList, Predictions
 from torch import Tensor, nn
 
+from ...codecs import SoftArgmaxLabel
 from ..utils import heatmap_moments, normalize_heatmaps
 
 OptIntSeq = Optional[Sequence[int]]
@@ -43,20 +45,23 @@ class SoftArgmaxHead(BaseHead):
     - ``heatmap_size=(W, H)`` resizes the logit maps bilinearly to that size.
 
     Coordinates follow MMPose's :class:`IntegralRegressionHead`: the heatmap pixel
-    ``(i, j)`` sits at the normalized position ``(j / W, i / H)``, and the codec
-    (``RegressionLabel`` or ``IntegralRegressionLabel``) maps normalized coordinates to the
-    input image (``x = u * input_w``). With the same features and ``beta`` both heads give the
-    same coordinates.
+    ``(i, j)`` sits at the normalized position ``(j / W, i / H)``. With the same features and
+    ``beta`` both heads give the same coordinates. The decoder is a :class:`SoftArgmaxLabel`
+    codec (:mod:`mmlaplace.codecs`): its ``decode_moments`` maps the moments to the input
+    crop (``x = mu * input_w / W``) and gives the scores. A plain ``RegressionLabel`` or
+    ``IntegralRegressionLabel`` decoder (older configs) is wrapped into a
+    :class:`SoftArgmaxLabel` with its ``input_size``, giving the same keypoints.
 
     Losses: an mmlaplace heatmap loss (:class:`LaplaceKLLoss`, :class:`GaussianKLLoss`,
     :class:`SoftArgmaxLoss`, recognised by their ``takes_heatmaps`` attribute) receives the
     heatmaps and the targets in heatmap pixels; any other MMPose loss (e.g. ``SmoothL1Loss``)
     receives normalized coordinates, as with :class:`IntegralRegressionHead`.
 
-    Predictions (``predict``): ``keypoints`` in input-image pixels (the pose estimator maps
-    them to the original image), ``keypoint_scales`` (num_instances, K, 2), the per-axis
-    Laplace scale in input-image pixels, and ``keypoint_scores`` in [0, 1],
-    ``exp(-mean(b) / score_scale)`` with ``b`` and ``score_scale`` in heatmap pixels.
+    Predictions (``predict``, decoded by :meth:`SoftArgmaxLabel.decode_moments`):
+    ``keypoints`` in input-image pixels (the pose estimator maps them to the original image),
+    ``keypoint_scales`` (num_instances, K, 2), the per-axis Laplace scale in input-image
+    pixels, and ``keypoint_scores`` in [0, 1], ``exp(-mean(b) / score_scale)`` with ``b`` and
+    ``score_scale`` in heatmap pixels.
 
     Args:
         in_channels (int): Channels of the backbone's last feature map.
@@ -71,11 +76,15 @@ class SoftArgmaxHead(BaseHead):
         conv_kernel_sizes (Sequence[int], optional): Their kernel sizes.
         final_layer (dict, optional): The last conv to ``K`` maps. None: the features must
             already have ``K`` channels. Defaults to ``dict(kernel_size=1)``.
-        score_scale (float): Scale (heatmap pixels) that maps ``b`` to a confidence.
-            Defaults to 4.0.
+        score_scale (float): Scale (heatmap pixels) that maps ``b`` to a confidence, passed
+            to the decoder. One rule: a ``score_scale`` set in the ``SoftArgmaxLabel``
+            decoder config wins (and ``self.score_scale`` becomes it); otherwise the codec
+            takes this value. Defaults to 4.0.
         loss (dict): Loss config. Defaults to ``dict(type='LaplaceKLLoss')``.
-        decoder (dict, optional): Codec used to decode coordinates, e.g.
-            ``dict(type='RegressionLabel', input_size=(80, 80))``.
+        decoder (dict, optional): Codec that decodes the predictions, e.g.
+            ``dict(type='SoftArgmaxLabel', input_size=(80, 80))``; a ``RegressionLabel`` /
+            ``IntegralRegressionLabel`` config is wrapped into a ``SoftArgmaxLabel`` with its
+            ``input_size``; other codecs are an error. Defaults to None (no ``predict``).
         init_cfg (dict, optional): Initialization config.
 
     Example:
@@ -117,7 +126,8 @@ class SoftArgmaxHead(BaseHead):
             raise ValueError('SoftArgmaxHead: heatmap_size must be (W, H), got '
                              f'{heatmap_size}')
         self.loss_module = MODELS.build(loss)
-        self.decoder = KEYPOINT_CODECS.build(decoder) if decoder is not None else None
+        self.decoder: Optional[SoftArgmaxLabel] = (
+            self._build_decoder(decoder) if decoder is not None else None)
 
         if deconv_out_channels:
             self.map_layers: nn.Module = HeatmapHead(
@@ -143,6 +153,24 @@ class SoftArgmaxHead(BaseHead):
                 f'SoftArgmaxHead: the maps fed to the softmax have {out_channels} channels but '
                 f'num_keypoints={num_keypoints}; set final_layer (a conv to K maps) or make the '
                 'backbone output K maps')
+
+    def _build_decoder(self, decoder: ConfigType) -> SoftArgmaxLabel:
+        """The :class:`SoftArgmaxLabel` of a decoder config (see ``score_scale``)."""
+        codec = KEYPOINT_CODECS.build(decoder)
+        if isinstance(codec, SoftArgmaxLabel):
+            if 'score_scale' in decoder:
+                self.score_scale = codec.score_scale  # the codec's own value wins
+            else:
+                codec.score_scale = self.score_scale
+            return codec
+        if isinstance(codec, (RegressionLabel, IntegralRegressionLabel)):
+            input_size = getattr(codec, 'input_size', None)
+            if input_size is None:  # IntegralRegressionLabel keeps it in its keypoint codec
+                input_size = codec.keypoint_codec.input_size
+            return SoftArgmaxLabel(input_size=input_size, score_scale=self.score_scale)
+        raise TypeError(f'SoftArgmaxHead: the decoder must be a SoftArgmaxLabel (or a '
+                        f'RegressionLabel / IntegralRegressionLabel) codec, got '
+                        f'{type(codec).__name__}')
 
     # ------------------------------------------------------------------ forward
     def forward_logits(self, feats: Tuple[Tensor, ...]) -> Tensor:
@@ -187,12 +215,19 @@ class SoftArgmaxHead(BaseHead):
         True) and averaged, scales are re-indexed with ``flip_indices`` and averaged, heatmaps
         are flipped back and averaged.
 
+        The moments are decoded by the codec (:meth:`SoftArgmaxLabel.decode_moments`).
+
         Returns:
             list[InstanceData] | tuple: per sample ``keypoints`` (1, K, 2) in input pixels,
             ``keypoint_scores`` (1, K), ``keypoint_scales`` (1, K, 2) in input pixels; with
             ``test_cfg['output_heatmaps']`` also a list of :class:`PixelData` with
             ``heatmaps`` (K, H, W).
         """
+        if self.decoder is None:
+            raise RuntimeError(
+                f'The decoder has not been set in {self.__class__.__name__}. Please set the '
+                'decoder configs in the init parameters to enable head methods '
+                '`head.predict()` and `head.decode()`')
         if test_cfg.get('flip_test', False):
             assert isinstance(feats, list) and len(feats) == 2
             flip_indices = batch_data_samples[0].metainfo['flip_indices']
@@ -212,14 +247,14 @@ class SoftArgmaxHead(BaseHead):
             coords, scales, heatmaps = self.forward_moments(feats)
 
         H, W = heatmaps.shape[-2:]
-        preds = self.decode(coords.unsqueeze(1))  # (B, 1, K, 2) -> per-sample instances
-        input_size = batch_data_samples[0].metainfo.get('input_size', (W, H)) \
-            if batch_data_samples else (W, H)
-        stride = scales.new_tensor([input_size[0] / W, input_size[1] / H])
-        confidence = torch.exp(-scales.mean(-1) / self.score_scale)
-        for pred, s, c in zip(preds, to_numpy(scales * stride), to_numpy(confidence)):
-            pred.keypoint_scales = s[None].astype(np.float32)
-            pred.keypoint_scores = c[None].astype(np.float32)
+        keypoints, keypoint_scales, keypoint_scores = self.decoder.decode_moments(
+            coords * coords.new_tensor([W, H]), scales, (W, H))
+        preds = [
+            InstanceData(keypoints=k[None], keypoint_scores=c[None], keypoint_scales=s[None])
+            for k, c, s in zip(to_numpy(keypoints).astype(np.float32),
+                               to_numpy(keypoint_scores).astype(np.float32),
+                               to_numpy(keypoint_scales).astype(np.float32))
+        ]
 
         if test_cfg.get('output_heatmaps', False):
             return preds, [PixelData(heatmaps=hm) for hm in heatmaps.detach()]

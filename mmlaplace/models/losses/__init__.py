@@ -1,4 +1,8 @@
-"""Losses of Laplace Landmark Localization."""
+"""Losses of Laplace Landmark Localization: functional forms and registered modules."""
+from .functional import gaussian_kl_loss, laplace_kl_loss, soft_argmax_loss
+
+# The closed forms come through .laplace_kl (which re-exports them from .functional): the
+# function `laplace_kl` must win over the submodule of the same name in this namespace.
 from .laplace_kl import (
     GaussianKLLoss,
     LaplaceKLLoss,
@@ -9,6 +13,6 @@ from .laplace_kl import (
 )
 
 __all__ = [
-    'laplace_kl', 'gaussian_kl', 'soft_argmax_distance', 'LaplaceKLLoss', 'GaussianKLLoss',
-    'SoftArgmaxLoss'
+    'laplace_kl', 'gaussian_kl', 'soft_argmax_distance', 'laplace_kl_loss', 'gaussian_kl_loss',
+    'soft_argmax_loss', 'LaplaceKLLoss', 'GaussianKLLoss', 'SoftArgmaxLoss'
 ]

@@ -176,6 +176,7 @@ def test_train_eval_return_self():
     assert model.train() is model and model.training
 
 
+@pytest.mark.slow  # starts worker processes / a subprocess
 def test_rcn_params_tool(tool, tmp_path):
     out = tmp_path / 'rcn_params.json'
     proc = tool('rcn_params.py', ['--out', str(out)])

@@ -127,3 +127,45 @@ def test_every_parameter_gets_a_gradient_through_deconvs():
     (coords.sum() + heatmaps.pow(2).sum()).backward()
     for name, p in head.named_parameters():
         assert p.grad is not None and torch.isfinite(p.grad).all(), name
+
+
+@pytest.mark.parametrize('decoder', [
+    dict(type='RegressionLabel', input_size=(64, 64)),
+    dict(type='IntegralRegressionLabel', input_size=(64, 64), heatmap_size=(16, 16), sigma=2.0),
+    dict(type='SoftArgmaxLabel', input_size=(64, 64)),
+])
+def test_old_decoders_are_wrapped_into_the_codec(decoder):
+    from mmlaplace.codecs import SoftArgmaxLabel
+    head = SoftArgmaxHead(in_channels=K, num_keypoints=K, final_layer=None, decoder=decoder,
+                          score_scale=2.0)
+    assert isinstance(head.decoder, SoftArgmaxLabel)
+    assert head.decoder.input_size == (64, 64) and head.decoder.score_scale == 2.0
+    torch.manual_seed(0)
+    logits = torch.randn(2, K, 16, 16) * 3
+    preds = head.predict((logits, ), _samples())
+    coords, b, _ = head.forward_moments((logits, ))
+    for i, pred in enumerate(preds):  # input pixels: x = u * 64; b * stride 4; exp(-b / 2)
+        np.testing.assert_allclose(pred.keypoints[0], coords[i].numpy() * 64, rtol=1e-6,
+                                   atol=1e-5)
+        np.testing.assert_allclose(pred.keypoint_scales[0], b[i].numpy() * 4, rtol=1e-6)
+        np.testing.assert_allclose(pred.keypoint_scores[0],
+                                   np.exp(-b[i].numpy().mean(-1) / 2.0), rtol=1e-6)
+
+
+def test_score_scale_rule_the_codec_config_wins():
+    codec = dict(type='SoftArgmaxLabel', input_size=(64, 64), score_scale=8.0)
+    head = SoftArgmaxHead(in_channels=K, num_keypoints=K, final_layer=None, decoder=codec,
+                          score_scale=2.0)
+    assert head.score_scale == head.decoder.score_scale == 8.0
+    head = SoftArgmaxHead(in_channels=K, num_keypoints=K, final_layer=None,
+                          decoder=dict(type='SoftArgmaxLabel', input_size=(64, 64)))
+    assert head.score_scale == head.decoder.score_scale == 4.0
+
+
+def test_other_codecs_and_no_decoder_are_errors():
+    with pytest.raises(TypeError, match='SoftArgmaxLabel'):
+        SoftArgmaxHead(in_channels=K, num_keypoints=K, final_layer=None,
+                       decoder=dict(type='SimCCLabel', input_size=(64, 64)))
+    head = SoftArgmaxHead(in_channels=K, num_keypoints=K, final_layer=None)
+    with pytest.raises(RuntimeError, match='decoder has not been set'):
+        head.predict((torch.randn(1, K, 16, 16), ), _samples(batch_size=1))
