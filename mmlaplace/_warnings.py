@@ -14,7 +14,8 @@ __all__ = ['KNOWN_HARMLESS_WARNINGS', 'ignore_known_warnings']
 KNOWN_HARMLESS_WARNINGS = (
     # mmengine 0.10 imports pkg_resources to look packages up; setuptools < 81 (pinned for
     # mmcv's build) deprecates it. Nothing to do until mmengine drops the import.
-    (r'pkg_resources is deprecated as an API', UserWarning, r'mmengine\..*|pkg_resources.*'),
+    # (attributed to importlib, which runs the import: no module constraint)
+    (r'pkg_resources is deprecated as an API', UserWarning, r''),
     # MMPose's GetBBoxCenterScale says, for every sample that already has a box centre and
     # scale, that it keeps them; the face pipelines set them on purpose.
     (r'Use the existing "bbox_center" and "bbox_scale"', UserWarning,
