@@ -87,7 +87,6 @@ def main(argv: Optional[List[str]] = None) -> dict:
         cfg.test_dataloader.dataset.data_root = root
         cfg.test_dataloader.dataset.ann_file = ann
         cfg.work_dir = osp.join(args.work_dir, 'eval_checkpoints', name)
-        cfg.load_from = ckpts[epochs[-1]]
         cfg.log_level = 'WARNING'
         runner = Runner.from_cfg(cfg)
         curves[name] = {}

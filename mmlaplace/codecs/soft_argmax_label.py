@@ -7,7 +7,7 @@ from mmpose.codecs import RegressionLabel
 from mmpose.registry import KEYPOINT_CODECS
 from torch import Tensor
 
-from ..structures.crop_geometry import heatmap_stride, heatmap_to_crop
+from ..structures.crop_geometry import heatmap_to_crop
 
 
 @KEYPOINT_CODECS.register_module()
@@ -73,10 +73,6 @@ class SoftArgmaxLabel(RegressionLabel):
             raise ValueError(f'SoftArgmaxLabel: `score_scale` must be a positive number, got '
                              f'{value!r}')
         self._score_scale = float(value)
-
-    def stride(self, heatmap_size: Sequence[int]) -> Tuple[float, float]:
-        """Input-crop pixels per heatmap pixel ``(W_in / W, H_in / H)``."""
-        return heatmap_stride(heatmap_size, self.input_size)
 
     def decode_moments(self, mean: Tensor, scale: Tensor, heatmap_size: Sequence[int]
                        ) -> Tuple[Tensor, Tensor, Tensor]:
