@@ -11,11 +11,20 @@ from .face_detection import (
 )
 from .face_drawing import draw_faces
 from .face_landmarker import FaceLandmarker, face_to_json
+from .face_tracking import FaceTrack, FaceTracker
+from .landmark_filters import (
+    KalmanLandmarkFilter,
+    LandmarkFilter,
+    OneEuroFilter,
+    PassThroughFilter,
+    build_landmark_filter,
+)
 from .onnx_export import OnnxInputSpec, SoftArgmaxOnnxWrapper, export_onnx
 
 __all__ = [
     'image_to_crop', 'predict_crops', 'FaceLandmarker', 'face_to_json', 'FaceBoxTransform',
     'FaceDetector', 'HaarFaceDetector', 'YuNetFaceDetector', 'build_face_detector',
     'whole_image_box', 'load_box_file', 'lookup_boxes', 'draw_faces', 'OnnxInputSpec',
-    'SoftArgmaxOnnxWrapper', 'export_onnx'
+    'SoftArgmaxOnnxWrapper', 'export_onnx', 'FaceTrack', 'FaceTracker', 'LandmarkFilter',
+    'PassThroughFilter', 'OneEuroFilter', 'KalmanLandmarkFilter', 'build_landmark_filter'
 ]

@@ -30,12 +30,14 @@ def draw_faces(image: np.ndarray, faces: Sequence[Dict[str, object]],
 
     Each landmark ``k`` gets a dot and an axis-aligned ellipse with half-axes
     ``ellipse_scale * (b_x, b_y)`` (its Laplace scales), coloured by its score from red
-    (uncertain) to green (confident).
+    (uncertain) to green (confident); landmarks a tracker flags ``uncertain`` are red. A
+    tracked face's ``track_id`` is written above its box.
 
     Args:
         image (np.ndarray): BGR image (H, W, 3), uint8.
         faces (Sequence[dict]): Faces as returned by :class:`FaceLandmarker`: ``keypoints``
-            (K, 2), optional ``keypoint_scales`` (K, 2), ``keypoint_scores`` (K,), ``bbox``.
+            (K, 2), optional ``keypoint_scales`` (K, 2), ``keypoint_scores`` (K,), ``bbox``,
+            ``track_id`` and ``uncertain`` (K,).
         ellipse_scale (float): Multiplier of the ellipses' half-axes. Defaults to 1.0.
         draw_bbox (bool): Draw each face's box. Defaults to True.
         copy (bool): Draw on a copy. Defaults to True.
@@ -51,14 +53,20 @@ def draw_faces(image: np.ndarray, faces: Sequence[Dict[str, object]],
         points = np.asarray(face['keypoints'], np.float64).reshape(-1, 2)
         scores = np.asarray(face.get('keypoint_scores', np.ones(len(points))), np.float64)
         scales = face.get('keypoint_scales')
+        uncertain = np.asarray(face.get('uncertain', np.zeros(len(points), bool)), bool)
         if draw_bbox and face.get('bbox') is not None:
             x1, y1, x2, y2 = np.asarray(face['bbox'], np.float64).reshape(4)
             cv2.rectangle(canvas, _pt(x1, y1), _pt(x2, y2), (255, 160, 0), thick, cv2.LINE_AA,
                           _SHIFT)
+            if face.get('track_id') is not None:
+                cv2.putText(canvas, f"id {face['track_id']}",
+                            (int(x1), max(int(y1) - 4 * thick, 10 * thick)),
+                            cv2.FONT_HERSHEY_SIMPLEX, 0.4 * thick, (255, 160, 0), thick,
+                            cv2.LINE_AA)
         for k, (x, y) in enumerate(points):
             if not np.isfinite([x, y]).all():
                 continue
-            color = score_color(scores[k])
+            color = (0, 0, 255) if uncertain[k] else score_color(scores[k])
             if scales is not None:
                 bx, by = np.asarray(scales, np.float64)[k] * ellipse_scale
                 axes = (max(1, int(round(bx * _ONE))), max(1, int(round(by * _ONE))))

@@ -189,15 +189,32 @@ class FaceLandmarker:
 
 
 def face_to_json(face: Face, decimals: int = 2) -> Dict[str, object]:
-    """A face dict with lists instead of arrays (no heatmaps), rounded for a JSON file."""
+    """A face dict with lists instead of arrays (no heatmaps), rounded for a JSON file.
+
+    Tracked faces (:class:`~mmlaplace.apis.FaceTracker`) keep their ``track_id``,
+    ``raw_keypoints``, ``keypoint_variances``, ``uncertain`` and ``detected`` fields.
+    """
     out: Dict[str, object] = {}
-    for key in ('bbox', 'bbox_score', 'keypoints', 'keypoint_scales', 'keypoint_scores',
-                'score'):
+    for key in ('track_id', 'bbox', 'bbox_score', 'keypoints', 'keypoint_scales',
+                'keypoint_scores', 'score', 'raw_keypoints', 'keypoint_variances', 'uncertain',
+                'detected'):
+        if key not in face and key in _TRACK_KEYS:
+            continue
         value = face.get(key)
         if isinstance(value, np.ndarray):
-            value = np.round(value.astype(np.float64), decimals if key != 'keypoint_scores'
-                             else 4).tolist()
-        elif isinstance(value, float):
-            value = round(value, 4)
+            if value.dtype == bool:
+                value = value.tolist()
+            else:
+                value = np.round(value.astype(np.float64), 4 if key == 'keypoint_scores'
+                                 else decimals).tolist()
+        elif isinstance(value, (bool, np.bool_)):
+            value = bool(value)
+        elif isinstance(value, (float, np.floating)):
+            value = round(float(value), 4)
+        elif isinstance(value, np.integer):
+            value = int(value)
         out[key] = value
     return out
+
+
+_TRACK_KEYS = ('track_id', 'raw_keypoints', 'keypoint_variances', 'uncertain', 'detected')

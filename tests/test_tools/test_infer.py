@@ -102,3 +102,98 @@ def test_whole_image_and_errors(infer, repo_root, checkpoint, tmp_path, one_thre
     (tmp_path / 'notes.txt').write_text('x')
     with pytest.raises(SystemExit, match='neither an image'):
         infer.main([str(repo_root / CONFIG), checkpoint, str(tmp_path / 'notes.txt')])
+
+
+def _moving_face_video(path, num_frames=6, step=2):
+    """A generated face (RGB -> BGR) shifted right by ``step`` px per frame; its truth."""
+    from mmlaplace.datasets.synthetic_faces import generate_face
+    image, keypoints = generate_face(0, seed=0, split='video_test')
+    image = np.ascontiguousarray(image[..., ::-1])
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*'MJPG'), 10,
+                             (image.shape[1], image.shape[0]))
+    truths = []
+    for t in range(num_frames):
+        matrix = np.float32([[1, 0, step * t], [0, 1, 0]])
+        writer.write(cv2.warpAffine(image, matrix, image.shape[1::-1],
+                                    borderMode=cv2.BORDER_REPLICATE))
+        truths.append(keypoints + [step * t, 0])
+    writer.release()
+    return np.array(truths)
+
+
+@pytest.mark.parametrize('filter_name', ['kalman', 'one-euro', 'none'])
+def test_video_is_tracked_and_filtered(infer, tmp_path, one_thread, filter_name):
+    video = tmp_path / 'face.avi'
+    truths = _moving_face_video(video)
+    out = tmp_path / 'out'
+    infer.main(['rcn-w1-8', str(video), '--out-dir', str(out), '--whole-image',
+                '--filter', filter_name] + (['--no-vis'] if filter_name == 'none' else []))
+    data = json.loads((out / 'predictions.json').read_text())
+    assert data['complete'] and data['filter'] == filter_name
+    assert [r['frame'] for r in data['results']] == list(range(6))
+    for result, truth in zip(data['results'], truths):
+        (face,) = result['faces']
+        assert face['track_id'] == 0
+        assert np.asarray(face['keypoint_variances']).shape == (68, 2)
+        assert len(face['uncertain']) == 68
+        # the shipped model on a generated face: near the truth, tracked frame to frame
+        iod = np.linalg.norm(truth[36] - truth[45])
+        assert np.linalg.norm(np.asarray(face['raw_keypoints']) - truth, axis=1).mean() < 0.2 * iod
+    assert data['results'][0]['faces'][0]['detected']
+    assert not data['results'][1]['faces'][0]['detected']
+    if filter_name == 'none':
+        first = data['results'][-1]['faces'][0]
+        np.testing.assert_allclose(first['keypoints'], first['raw_keypoints'], atol=0.01)
+        assert not (out / 'face_landmarks.avi').exists()
+    else:
+        cap = cv2.VideoCapture(str(out / 'face_landmarks.avi'))
+        assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 6
+        cap.release()
+
+
+class _FakeCapture:
+    """A capture whose frame 3 has another size (a stream that changes resolution)."""
+
+    def __init__(self, *args):
+        self.index = 0
+
+    def isOpened(self):  # noqa: N802 (OpenCV's name)
+        return True
+
+    def get(self, prop):
+        return {cv2.CAP_PROP_FRAME_COUNT: 5, cv2.CAP_PROP_FPS: 10}.get(prop, 0)
+
+    def read(self):
+        self.index += 1
+        size = (96, 96) if self.index == 4 else (128, 128)
+        return True, np.full(size + (3,), 100, np.uint8)
+
+    def release(self):
+        pass
+
+
+def test_video_errors_name_the_input_and_flush_outputs(infer, tmp_path, one_thread,
+                                                       monkeypatch):
+    broken = tmp_path / 'broken.mp4'
+    broken.write_bytes(b'not a video at all' * 100)
+    with pytest.raises(SystemExit, match=r'(cannot open video|no frame could be read).*'
+                       'broken.mp4|broken.mp4.*no frame'):
+        infer.main(['rcn-w1-8', str(broken), '--out-dir', str(tmp_path / 'b'),
+                    '--whole-image'])
+    with pytest.raises(SystemExit, match='cannot open camera 7'):
+        infer.main(['rcn-w1-8', '--camera', '7', '--out-dir', str(tmp_path / 'c')])
+    # a frame of another size mid-stream: the frames before it are written, valid
+    good = tmp_path / 'good.avi'
+    _moving_face_video(good, num_frames=1)
+    monkeypatch.setattr(infer.cv2, 'VideoCapture', _FakeCapture)
+    out = tmp_path / 'out'
+    with pytest.raises(SystemExit, match=r'good.avi: frame 3 is 96x96, the video 128x128.*'
+                       r'the 3 frames before it'):
+        infer.main(['rcn-w1-8', str(good), '--out-dir', str(out), '--whole-image'])
+    data = json.loads((out / 'predictions.json').read_text())
+    assert not data['complete'] and 'frame 3' in data['error']
+    assert [r['frame'] for r in data['results']] == [0, 1, 2]
+    monkeypatch.undo()
+    cap = cv2.VideoCapture(str(out / 'good_landmarks.avi'))
+    assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 3
+    cap.release()
