@@ -14,6 +14,10 @@ own uncertainty) and returns the filtered landmarks and their variances.
   coordinate whose measurement variance is the model's Laplace variance
   ``R = 2 (gain * b)^2 + floor^2``: confident landmarks are followed, uncertain ones (an
   occluded eye, a blurred jaw) lean on the motion model.
+* :class:`AffineKalmanLandmarkFilter` (``'kalman-affine'``): the same measurement model with
+  a face motion model: the face's affine motion, fitted to the frame's landmarks weighted by
+  their inverse variances, carries every landmark, and each landmark's own residual is a
+  random walk. No lag on the shared motion; uncertain landmarks follow the face.
 
 The Kalman model, per coordinate with state ``s = (x, v)`` and frame interval ``dt``:
 
@@ -33,7 +37,8 @@ import numpy as np
 
 __all__ = [
     'FilteredLandmarks', 'LandmarkFilter', 'PassThroughFilter', 'OneEuroFilter',
-    'KalmanLandmarkFilter', 'LANDMARK_FILTERS', 'build_landmark_filter', 'laplace_variance'
+    'KalmanLandmarkFilter', 'AffineKalmanLandmarkFilter', 'LANDMARK_FILTERS',
+    'build_landmark_filter', 'laplace_variance'
 ]
 
 
@@ -205,6 +210,8 @@ class KalmanLandmarkFilter(LandmarkFilter):
             Defaults to 2.0.
         init_velocity_std (float): Prior standard deviation of the velocity at a track's
             start, px / frame. Defaults to 5.0.
+        velocity_decay (float): Factor ``rho`` in ``v_t = rho v_{t-1} + w`` (1: constant
+            velocity; below 1 the velocity fades, a damped motion model). Defaults to 1.0.
 
     Example:
         >>> f = KalmanLandmarkFilter(process_noise=0.001)
@@ -217,7 +224,7 @@ class KalmanLandmarkFilter(LandmarkFilter):
 
     def __init__(self, process_noise: float = 0.05, scale_gain: float = 1.0,
                  min_std: float = 0.1, default_std: float = 2.0,
-                 init_velocity_std: float = 5.0):
+                 init_velocity_std: float = 5.0, velocity_decay: float = 1.0):
         for key, value in (('process_noise', process_noise), ('scale_gain', scale_gain),
                            ('default_std', default_std)):
             if not value > 0:
@@ -225,6 +232,10 @@ class KalmanLandmarkFilter(LandmarkFilter):
         for key, value in (('min_std', min_std), ('init_velocity_std', init_velocity_std)):
             if value < 0:
                 raise ValueError(f'KalmanLandmarkFilter: {key} must be >= 0, got {value}')
+        if not 0 <= velocity_decay <= 1:
+            raise ValueError('KalmanLandmarkFilter: velocity_decay must be in [0, 1], got '
+                             f'{velocity_decay}')
+        self.velocity_decay = velocity_decay
         self.q, self.scale_gain, self.min_std = process_noise, scale_gain, min_std
         self.default_std, self.init_velocity_std = default_std, init_velocity_std
         self.reset()
@@ -233,6 +244,10 @@ class KalmanLandmarkFilter(LandmarkFilter):
         self._x: Optional[np.ndarray] = None  # position (K, 2)
         self._v: Optional[np.ndarray] = None  # velocity (K, 2)
         self._p: Optional[np.ndarray] = None  # covariance (K, 2, 3): Pxx, Pxv, Pvv
+
+    def _carry(self, points: np.ndarray, r: np.ndarray, seen: np.ndarray) -> np.ndarray:
+        """Where the previous estimates are carried before the velocity step (here: stay)."""
+        return self._x
 
     def measurement_variance(self, points: np.ndarray,
                              scales: Optional[np.ndarray]) -> np.ndarray:
@@ -260,10 +275,11 @@ class KalmanLandmarkFilter(LandmarkFilter):
             return FilteredLandmarks(self._x.copy(), r.copy())
         # predict
         pxx, pxv, pvv = np.moveaxis(self._p, -1, 0)
-        x = self._x + dt * self._v
+        x = self._carry(points, r, seen) + dt * self._v
+        decay = self.velocity_decay ** dt
         pxx = pxx + 2 * dt * pxv + dt * dt * pvv + self.q * dt ** 3 / 3
-        pxv = pxv + dt * pvv + self.q * dt ** 2 / 2
-        pvv = pvv + self.q * dt
+        pxv = decay * (pxv + dt * pvv) + self.q * dt ** 2 / 2
+        pvv = decay * decay * pvv + self.q * dt
         # update where measured
         z = np.where(seen, points, x)
         s = pxx + np.where(seen, r, 0.0)
@@ -271,15 +287,95 @@ class KalmanLandmarkFilter(LandmarkFilter):
         kv = np.where(seen, pxv / np.where(seen, s, 1.0), 0.0)
         innovation = z - x
         self._x = x + kx * innovation
-        self._v = self._v + kv * innovation
+        self._v = decay * self._v + kv * innovation
         self._p = np.stack([(1 - kx) * pxx, (1 - kx) * pxv, pvv - kv * pxv], axis=-1)
         return FilteredLandmarks(self._x.copy(), self._p[..., 0].copy())
+
+
+class AffineKalmanLandmarkFilter(KalmanLandmarkFilter):
+    """Kalman filter with a face motion model: the face moves as one, each landmark a little.
+
+    The landmarks of a face share most of their motion. Each frame, the affine map ``A_t``
+    from the previous estimates to the new measurements is fitted by least squares weighted
+    by the measurements' inverse variances ``1 / R`` (confident landmarks decide, occluded or
+    blurred ones barely count), and shrunk towards no motion by the Wiener factor
+    ``m / (m + motion_shrink * n)`` (``m``: the fitted motion's mean square, ``n``: what the
+    measurement noise alone would fit), so a still face holds still. Every landmark is
+    carried by ``A_t``; its own residual motion (expression, the non-affine part of a head
+    turn) is the constant-velocity model of :class:`KalmanLandmarkFilter`, as is the update
+    with ``R = 2 (gain b)^2 + floor^2`` per coordinate. The shared motion comes from the
+    current frame, so it does not lag; a landmark with a large predicted scale follows the
+    face instead of its own measurement.
+
+    Args:
+        process_noise (float): Spectral density ``q`` of the residual's white-noise
+            acceleration, px^2 / frame^3. Defaults to 0.05.
+        scale_gain (float): Calibration factor on the predicted scales. Defaults to 1.0.
+        min_std (float): Measurement standard deviation floor, px. Defaults to 0.1.
+        default_std (float): Measurement standard deviation without scales, px.
+            Defaults to 2.0.
+        init_velocity_std (float): Prior standard deviation of the residual velocity,
+            px / frame. Defaults to 1.0.
+        velocity_decay (float): Fading of the residual velocity per frame (see
+            :class:`KalmanLandmarkFilter`). Defaults to 1.0.
+        motion_shrink (float): Weight of the noise in the motion's shrinkage (0: the fitted
+            motion as it is). Defaults to 1.0.
+
+    Example:
+        >>> f = AffineKalmanLandmarkFilter(motion_shrink=0.0)
+        >>> face = np.random.default_rng(0).uniform(0, 100, (68, 2))
+        >>> _ = f.update(face, np.ones((68, 2)))
+        >>> moved = f.update(face + [5.0, 0.0], np.ones((68, 2))).points  # the face moved
+        >>> bool(np.allclose(moved, face + [5.0, 0.0], atol=1e-6))  # followed, no lag
+        True
+    """
+
+    def __init__(self, process_noise: float = 0.05, scale_gain: float = 1.0,
+                 min_std: float = 0.1, default_std: float = 2.0,
+                 init_velocity_std: float = 1.0, velocity_decay: float = 1.0,
+                 motion_shrink: float = 1.0):
+        super().__init__(process_noise=process_noise, scale_gain=scale_gain, min_std=min_std,
+                         default_std=default_std, init_velocity_std=init_velocity_std,
+                         velocity_decay=velocity_decay)
+        if motion_shrink < 0:
+            raise ValueError(f'AffineKalmanLandmarkFilter: motion_shrink must be >= 0, got '
+                             f'{motion_shrink}')
+        self.motion_shrink = motion_shrink
+
+    @staticmethod
+    def fit_affine(src: np.ndarray, dst: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """Weighted least-squares affine (2, 3) mapping ``src`` (N, 2) to ``dst`` (N, 2)."""
+        if len(src) < 3:  # too few points for an affine map: a translation
+            shift = np.sum(weights[:, None] * (dst - src), 0) / max(weights.sum(), 1e-12)
+            return np.concatenate([np.eye(2), shift[:, None]], axis=1)
+        design = np.concatenate([src, np.ones((len(src), 1))], axis=1)  # (N, 3)
+        sw = np.sqrt(weights)[:, None]
+        solution, *_ = np.linalg.lstsq(design * sw, dst * sw, rcond=None)
+        return solution.T
+
+    def _carry(self, points: np.ndarray, r: np.ndarray, seen: np.ndarray) -> np.ndarray:
+        used = seen.all(axis=1)
+        if not used.any():
+            return self._x
+        weights = 1.0 / r[used].sum(axis=1)
+        affine = self.fit_affine(self._x[used], points[used], weights)
+        moved = self._x @ affine[:, :2].T + affine[:, 2]
+        if self.motion_shrink == 0 or used.sum() < 3:
+            return moved
+        design = np.concatenate([self._x[used], np.ones((int(used.sum()), 1))], axis=1)
+        cov = np.linalg.pinv(design.T @ (design * weights[:, None]))  # per axis, (3, 3)
+        full = np.concatenate([self._x, np.ones((len(self._x), 1))], axis=1)
+        noise = 2 * np.einsum('ki,ij,kj->k', full, cov, full).mean()
+        motion = np.sum((moved - self._x) ** 2, axis=1).mean()
+        factor = motion / (motion + self.motion_shrink * noise + 1e-12)
+        return self._x + factor * (moved - self._x)
 
 
 LANDMARK_FILTERS: Dict[str, Type[LandmarkFilter]] = {
     'none': PassThroughFilter,
     'one-euro': OneEuroFilter,
     'kalman': KalmanLandmarkFilter,
+    'kalman-affine': AffineKalmanLandmarkFilter,
 }
 
 FilterSpec = Union[None, str, dict, LandmarkFilter]

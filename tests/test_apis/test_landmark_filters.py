@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from mmlaplace.apis.landmark_filters import (
+    AffineKalmanLandmarkFilter,
     KalmanLandmarkFilter,
     OneEuroFilter,
     PassThroughFilter,
@@ -128,7 +129,8 @@ def test_reset_starts_a_new_track():
     (np.zeros((68, 2)), -np.ones((68, 2)), 'scales must be >= 0'),
 ])
 def test_bad_measurements(points, scales, match):
-    for f in (PassThroughFilter(), OneEuroFilter(), KalmanLandmarkFilter()):
+    for f in (PassThroughFilter(), OneEuroFilter(), KalmanLandmarkFilter(),
+              AffineKalmanLandmarkFilter()):
         with pytest.raises(ValueError, match=match):
             f.update(points, scales)
 
@@ -148,3 +150,56 @@ def test_bad_parameters_and_names():
     f = build_landmark_filter(dict(type='kalman', process_noise=0.2))
     assert isinstance(f, KalmanLandmarkFilter) and f.q == 0.2
     assert build_landmark_filter(f) is f
+
+
+FACE = np.random.default_rng(3).uniform(0, 120, (68, 2))
+
+
+def test_affine_kalman_follows_the_face_and_an_uncertain_landmark_follows_it_too():
+    f = AffineKalmanLandmarkFilter(process_noise=0.01, motion_shrink=0.0)
+    b = np.ones((68, 2))
+    for _ in range(5):
+        f.update(FACE, b)
+    moved = FACE + [6.0, -3.0]
+    measured = moved.copy()
+    measured[0] += [25.0, 0.0]  # an occluded landmark: far off, and the model knows it
+    scales = b.copy()
+    scales[0] = 20.0
+    out = f.update(measured, scales).points
+    np.testing.assert_allclose(out[1:], moved[1:], atol=0.5)  # the shared motion, no lag
+    assert np.abs(out[0] - moved[0]).max() < 1.0  # carried by the face, not its measurement
+    plain = KalmanLandmarkFilter(process_noise=0.01)
+    for _ in range(5):
+        plain.update(FACE, b)
+    assert np.abs(plain.update(measured, scales).points[1] - moved[1]).max() > 2  # lags
+
+
+def test_affine_kalman_motion_shrink_holds_a_still_face():
+    b = np.full((68, 2), 1.0)
+    tracks = {}
+    for shrink in (0.0, 1.0):
+        rng = np.random.default_rng(0)  # the same frames for both
+        f = AffineKalmanLandmarkFilter(process_noise=0.01, motion_shrink=shrink)
+        shift = rng.normal(0, 0.3, (60, 1, 2))  # correlated jitter: the whole face shakes
+        tracks[shrink] = np.stack([f.update(FACE + s + rng.normal(0, 0.3, (68, 2)), b).points
+                                   for s in shift])
+    steps = {k: np.abs(np.diff(v[10:], axis=0)).mean() for k, v in tracks.items()}
+    assert steps[1.0] < 0.8 * steps[0.0]
+
+
+def test_velocity_decay():
+    with pytest.raises(ValueError, match='velocity_decay must be in'):
+        KalmanLandmarkFilter(velocity_decay=1.5)
+    with pytest.raises(ValueError, match='motion_shrink must be >= 0'):
+        AffineKalmanLandmarkFilter(motion_shrink=-1)
+    # without decay a coasting landmark keeps its velocity; with decay 0 it stops
+    coast = {}
+    for decay in (1.0, 0.0):
+        f = KalmanLandmarkFilter(process_noise=0.1, velocity_decay=decay)
+        for t in range(30):
+            f.update(np.full((1, 2), 2.0 * t), np.full((1, 2), 0.3))
+        for _ in range(5):
+            out = f.update(np.full((1, 2), np.nan))
+        coast[decay] = float(out.points[0, 0])
+    assert coast[1.0] == pytest.approx(58 + 10, abs=0.5)
+    assert coast[0.0] < 60

@@ -51,6 +51,8 @@ Package layout (the part renderers draw back to front, see :func:`render_face`):
 * :mod:`.render`: :func:`render_face` and the camera effects;
 * :mod:`.dataset_generation`: :func:`generate_face`, :func:`generate_split`,
   :func:`generate_dataset` and the 300W-style annotations.
+* :mod:`.sequences`: :func:`~.sequences.face_params_at_pose`, the same face at a chosen pose
+  and placement (for the video sequences of :mod:`mmlaplace.datasets.video_sequences`).
 """
 from __future__ import annotations
 
