@@ -15,8 +15,11 @@ model (``--batch-size``).
 Videos and cameras are *tracked* (:class:`mmlaplace.apis.FaceTracker`): the detector runs on
 the first frame, after a face is lost and every ``--detect-interval`` frames; in between each
 face is cropped from its previous landmarks, keeps its id, and its landmarks are smoothed by
-``--filter`` (``kalman``, the default: a constant-velocity Kalman filter whose measurement
-noise is the model's own Laplace scale; ``one-euro``; ``none``). A face that leaves the image
+``--filter``: ``kalman-affine`` (the default: the face's affine motion, fitted to landmarks
+weighted by the model's own Laplace scales, carries every landmark, and a Kalman filter with
+the Laplace variance as measurement noise smooths each one, so uncertain landmarks follow the
+face), ``kalman`` (a constant-velocity Kalman filter per coordinate, same measurement
+noise), ``one-euro`` or ``none``. A face that leaves the image
 (or whose predicted scales pass ``--lost-scale``) and comes back gets a new id. With
 ``--boxes`` a video's frames use the given boxes instead, unfiltered.
 
@@ -75,8 +78,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='track faces on a camera index (0) or a stream URL OpenCV opens')
     parser.add_argument('--max-frames', type=int, default=None,
                         help='video / camera: stop after N frames (Ctrl-C also stops cleanly)')
-    parser.add_argument('--filter', default='kalman', choices=sorted(LANDMARK_FILTERS),
-                        help='video / camera: temporal landmark filter (default: kalman)')
+    parser.add_argument('--filter', default='kalman-affine', choices=sorted(LANDMARK_FILTERS),
+                        help='video / camera: temporal landmark filter (default: '
+                        'kalman-affine; see docs/results.md section 6)')
     parser.add_argument('--detect-interval', type=int, default=0,
                         help='video / camera: also detect every N frames to find new faces '
                         '(default 0: only at the start and after a face is lost)')

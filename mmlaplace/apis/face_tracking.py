@@ -66,9 +66,10 @@ class FaceTracker:
     Args:
         landmarker (FaceLandmarker): The model and the detector (``landmarker.find_faces``;
             with ``detector=None`` the whole frame is one face, as for face crops).
-        landmark_filter: A filter name (``'none'``, ``'one-euro'``, ``'kalman'``), a dict
-            ``dict(type=..., **kwargs)`` or None; each track gets a fresh one.
-            Defaults to ``'kalman'``.
+        landmark_filter: A filter name (``'none'``, ``'one-euro'``, ``'kalman'``,
+            ``'kalman-affine'``), a dict ``dict(type=..., **kwargs)`` or None; each track gets
+            a fresh one. Defaults to ``'kalman-affine'`` (the lowest jitter and occlusion
+            error of ``tools/benchmark_video.py``).
         detect_interval (int): Also run the detector every this many frames to pick up new
             faces (0: only when nothing is tracked). Defaults to 0.
         lost_scale (float): A track is lost when its mean predicted scale over its box side
@@ -86,7 +87,8 @@ class FaceTracker:
         ...         face['track_id'], face['keypoints'], face['keypoint_variances']
     """
 
-    def __init__(self, landmarker: FaceLandmarker, landmark_filter: FilterSpec = 'kalman',
+    def __init__(self, landmarker: FaceLandmarker,
+                 landmark_filter: FilterSpec = 'kalman-affine',
                  detect_interval: int = 0, lost_scale: float = 0.08,
                  uncertain_scale: float = 0.03, max_faces: Optional[int] = None,
                  match_iou: float = 0.3):

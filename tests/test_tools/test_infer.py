@@ -121,7 +121,7 @@ def _moving_face_video(path, num_frames=6, step=2):
     return np.array(truths)
 
 
-@pytest.mark.parametrize('filter_name', ['kalman', 'one-euro', 'none'])
+@pytest.mark.parametrize('filter_name', ['kalman-affine', 'one-euro', 'none'])
 def test_video_is_tracked_and_filtered(infer, tmp_path, one_thread, filter_name):
     video = tmp_path / 'face.avi'
     truths = _moving_face_video(video)
