@@ -54,22 +54,6 @@ def checkpoints(work_dir: str) -> Dict[int, str]:
     return dict(sorted(found.items()))
 
 
-def plot(curves: Dict[str, Dict[int, dict]], out_png: str, title: str) -> None:
-    from mmlaplace.visualization import new_figure, save_figure
-    fig = new_figure(6, 4)
-    ax = fig.add_subplot(1, 1, 1)
-    for name, per_epoch in curves.items():
-        epochs = sorted(per_epoch)
-        ax.plot(epochs, [100 * per_epoch[e]['NME'] for e in epochs], marker='o', ms=3,
-                label=f'{name} (last {100 * per_epoch[epochs[-1]]["NME"]:.2f}%)')
-    ax.set_xlabel('epoch')
-    ax.set_ylabel('NME (%, inter-ocular)')
-    ax.set_title(title, fontsize=9)
-    ax.grid(alpha=0.3)
-    ax.legend()
-    save_figure(fig, out_png)
-
-
 def main(argv: Optional[List[str]] = None) -> dict:
     args = parse_args(argv)
     ckpts = checkpoints(args.work_dir)
@@ -104,7 +88,8 @@ def main(argv: Optional[List[str]] = None) -> dict:
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     with open(args.out, 'w') as f:
         json.dump(report, f, indent=1)
-    plot(curves, osp.splitext(args.out)[0] + '.png', osp.basename(args.config))
+    from mmlaplace.visualization import plot_nme_curves
+    plot_nme_curves(curves, osp.splitext(args.out)[0] + '.png', osp.basename(args.config))
     return report
 
 

@@ -14,10 +14,12 @@ from .landmark_figures import (
     draw_rows,
     draw_uncertainty,
 )
+from .nme_curves import plot_nme_curves
 
 __all__ = [
     'heatmap_overlay', 'heatmap_peak', 'landmarks_with_uncertainty', 'save_face_grid',
     'sample_to_crop',
     'MISSING_HEATMAPS', 'figure_to_rgb', 'new_figure', 'save_figure', 'save_rgb',
-    'crop_errors', 'draw_rows', 'draw_heatmaps', 'draw_uncertainty', 'draw_comparison'
+    'crop_errors', 'draw_rows', 'draw_heatmaps', 'draw_uncertainty', 'draw_comparison',
+    'plot_nme_curves'
 ]
