@@ -17,7 +17,7 @@ pixels, per-frame occlusion flags, frame rate and a ``meta`` dict that records w
 
 The synthetic faces come from :mod:`mmlaplace.datasets.synthetic_faces` ('normal' difficulty,
 random occluders off, colour, no generator noise: the sequences add their own per-frame sensor
-noise) through :func:`~.synthetic_faces.sequences.face_params_at_pose`, which keeps every random
+noise) through :func:`~.synthetic_faces.sample_face_params`, which keeps every random
 draw of a face but takes the pose and the placement as arguments. The face of seed ``s`` is the
 generator ``sample_rng(s, 'video_sequences', i)`` with ``i = face_index(s)``, the first
 sample without a beard and with open eyes (so that a frontal face detector finds it). Frames
@@ -43,8 +43,8 @@ import cv2
 import numpy as np
 
 from .synthetic_faces import FaceParams, render_face, sample_rng
+from .synthetic_faces.face_params import FacePlacement, sample_face_params
 from .synthetic_faces.landmarks import NUM_KEYPOINTS
-from .synthetic_faces.sequences import FacePlacement, face_params_at_pose
 
 #: Seed stream of the synthetic sequence faces (see :func:`~.synthetic_faces.sample_rng`).
 SEED_STREAM = 'video_sequences'
@@ -180,7 +180,7 @@ def face_index(seed: int) -> int:
     """
     placement = FacePlacement(DEFAULT_FACE_SIZE, (DEFAULT_FRAME_SIZE / 2, DEFAULT_FRAME_SIZE / 2))
     for i in range(1000):
-        params = face_params_at_pose(sample_rng(seed, SEED_STREAM, i), 'normal',
+        params = sample_face_params(sample_rng(seed, SEED_STREAM, i), 'normal',
                                      DEFAULT_FRAME_SIZE, pose=(0.0, 0.0, 0.0),
                                      placement=placement, occluders=False)
         if _plain_face(params):
@@ -195,7 +195,7 @@ def _face_params(seed: int, frame_size: int, pose: Tuple[float, float, float],
     The generator's own sensor noise and gray conversion are turned off (the sequences add
     their own per-frame noise and stay in colour); everything else is the sample's.
     """
-    params = face_params_at_pose(sample_rng(seed, SEED_STREAM, face_index(seed)), 'normal',
+    params = sample_face_params(sample_rng(seed, SEED_STREAM, face_index(seed)), 'normal',
                                  frame_size, pose=pose, placement=placement, occluders=False)
     params.appearance['noise'] = 0.0
     params.appearance['gray'] = False
@@ -204,7 +204,7 @@ def _face_params(seed: int, frame_size: int, pose: Tuple[float, float, float],
 
 def _frontal_pose(seed: int, frame_size: int) -> Tuple[float, float, float]:
     """The face's sampled pose clipped to a frontal-ish range (yaw ±6, pitch ±4, roll ±4)."""
-    params = face_params_at_pose(sample_rng(seed, SEED_STREAM, face_index(seed)), 'normal',
+    params = sample_face_params(sample_rng(seed, SEED_STREAM, face_index(seed)), 'normal',
                                  frame_size, occluders=False)
     sampled = (params.yaw, params.pitch, params.roll)
     return tuple(float(np.clip(v, -lim, lim))  # type: ignore[return-value]

@@ -43,7 +43,9 @@ Package layout (the part renderers draw back to front, see :func:`render_face`):
 * :mod:`.shape_model`: :data:`MEAN_SHAPE_3D`, :data:`DIFFICULTIES`, identity / expression
   deformation, pose and head cross-section contours;
 * :mod:`.appearance`: colour palettes, style choices and occluder sampling;
-* :mod:`.face_params`: :class:`FaceParams`, :func:`sample_rng`, :func:`sample_face_params`;
+* :mod:`.face_params`: :class:`FaceParams`, :func:`sample_rng`, :func:`sample_face_params`
+  (also at a given pose and :class:`~.face_params.FacePlacement`, for the video sequences of
+  :mod:`mmlaplace.datasets.video_sequences`);
 * :mod:`.curves` and :mod:`.painter`: splines, the anti-aliased canvas, colour sources, noise;
 * :mod:`.background`, :mod:`.head` (skin, clothing, neck, ears), :mod:`.hair`, :mod:`.eyes`,
   :mod:`.brows`, :mod:`.nose`, :mod:`.mouth`, :mod:`.occluders`: the face parts, sharing the
@@ -51,8 +53,6 @@ Package layout (the part renderers draw back to front, see :func:`render_face`):
 * :mod:`.render`: :func:`render_face` and the camera effects;
 * :mod:`.dataset_generation`: :func:`generate_face`, :func:`generate_split`,
   :func:`generate_dataset` and the 300W-style annotations.
-* :mod:`.sequences`: :func:`~.sequences.face_params_at_pose`, the same face at a chosen pose
-  and placement (for the video sequences of :mod:`mmlaplace.datasets.video_sequences`).
 """
 from __future__ import annotations
 
