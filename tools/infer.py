@@ -9,7 +9,7 @@ Faces come from an offline detector (``--detector haar``, the default: OpenCV's 
 frontal-face cascade; or a cascade ``.xml`` / YuNet ``.onnx`` file), from a box file
 (``--boxes boxes.json|boxes.txt``, lines ``file x y w h``) or from the whole image
 (``--whole-image``: each image is one face crop ``--crop-scale`` x the landmark box, 2 for
-crops cut like the 300W subset). Faces of several images / frames are batched through the
+crops cut like the 300W subset). Faces of several images are batched through the
 model (``--batch-size``).
 
 Videos and cameras are *tracked* (:class:`mmlaplace.apis.FaceTracker`): the detector runs on
@@ -108,7 +108,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--max-faces', type=int, default=None,
                         help='detector: keep the N largest faces per image')
     parser.add_argument('--batch-size', type=int, default=32,
-                        help='images / frames per model batch (all their faces go together)')
+                        help='images per model batch (all their faces go together); '
+                        'video frames are tracked one by one')
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--no-vis', action='store_true', help='skip annotated outputs')
     parser.add_argument('--ellipse-scale', type=float, default=1.0,
