@@ -5,8 +5,9 @@ r"""Face landmarks with uncertainty on an image, a folder of images or a video.
     python tools/infer.py CONFIG CHECKPOINT INPUT [options]   # any config + checkpoint
     python tools/infer.py [MODEL [CHECKPOINT]] --camera 0     # a camera / stream OpenCV opens
 
-Faces come from an offline detector (``--detector haar``, the default: OpenCV's bundled
-frontal-face cascade; or a cascade ``.xml`` / YuNet ``.onnx`` file), from a box file
+Faces come from an offline detector (``--detector auto``, the default: dlib's HOG detector,
+else MTCNN when installed, else OpenCV's bundled Haar cascade; or one of them by name, a
+cascade ``.xml`` / YuNet ``.onnx`` file), from a box file
 (``--boxes boxes.json|boxes.txt``, lines ``file x y w h``) or from the whole image
 (``--whole-image``: each image is one face crop ``--crop-scale`` x the landmark box, 2 for
 crops cut like the 300W subset). Faces of several images are batched through the
@@ -94,9 +95,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--out-json', default=None,
                         help='predictions JSON (default: OUT_DIR/predictions.json)')
     source = parser.add_mutually_exclusive_group()
-    source.add_argument('--detector', default='haar',
-                        help="'haar' (OpenCV's bundled cascade), a cascade .xml or a YuNet "
-                        '.onnx file (default: haar)')
+    source.add_argument('--detector', default='auto',
+                        help="'auto' (the best installed: dlib-hog, else mtcnn, else haar), "
+                        "'haar' (OpenCV's bundled cascade), 'dlib-hog' (dlib-bin), 'dlib-mmod' "
+                        "(+ face_recognition_models; slow on CPU), 'mtcnn' (pip install "
+                        "--no-deps facenet-pytorch requests), a cascade .xml or a YuNet .onnx "
+                        "file (default: auto)")
     source.add_argument('--boxes', default=None,
                         help='box file: JSON {"file": [[x, y, w, h], ...]} or text lines '
                         '"file x y w h" (landmark boxes, image pixels)')

@@ -1,6 +1,7 @@
 """Inference on images / videos, crop predictions, ONNX export (see each module)."""
 from .box_files import load_box_file, lookup_boxes
 from .crop_predictions import image_to_crop, predict_crops
+from .dlib_face_detection import DlibHogFaceDetector, DlibMmodFaceDetector
 from .face_detection import (
     FaceBoxTransform,
     FaceDetector,
@@ -19,6 +20,7 @@ from .landmark_filters import (
     PassThroughFilter,
     build_landmark_filter,
 )
+from .mtcnn_face_detection import MtcnnFaceDetector
 from .onnx_export import OnnxInputSpec, SoftArgmaxOnnxWrapper, export_onnx
 
 __all__ = [
@@ -26,5 +28,6 @@ __all__ = [
     'FaceDetector', 'HaarFaceDetector', 'YuNetFaceDetector', 'build_face_detector',
     'whole_image_box', 'load_box_file', 'lookup_boxes', 'draw_faces', 'OnnxInputSpec',
     'SoftArgmaxOnnxWrapper', 'export_onnx', 'FaceTrack', 'FaceTracker', 'LandmarkFilter',
-    'PassThroughFilter', 'OneEuroFilter', 'KalmanLandmarkFilter', 'build_landmark_filter'
+    'PassThroughFilter', 'OneEuroFilter', 'KalmanLandmarkFilter', 'build_landmark_filter',
+    'DlibHogFaceDetector', 'DlibMmodFaceDetector', 'MtcnnFaceDetector'
 ]

@@ -42,7 +42,7 @@ def load_bgr_image(image: ImageLike) -> np.ndarray:
 class FaceLandmarker:
     """Predict landmarks, per-landmark Laplace scales and scores for every face in images.
 
-    Faces come from a detector (default: OpenCV's Haar cascade, offline), from boxes the
+    Faces come from an offline detector (default ``'auto'``: dlib's HOG), from boxes the
     caller gives, or, with ``detector=None``, from the whole image taken as one face crop of
     ``crop_scale`` x the face's landmark box. Each face's box goes through the config's test
     pipeline (``GetBBoxCenterScale`` + ``TopdownAffine``), faces of all images are batched
@@ -59,9 +59,11 @@ class FaceLandmarker:
         checkpoint (str, optional): Checkpoint file. None keeps the initial weights (of a
             config) or loads the zoo weights (of a zoo name).
         device (str): Torch device. Defaults to ``'cpu'``.
-        detector: ``'haar'``, a cascade ``.xml`` / YuNet ``.onnx`` path, a
-            :class:`FaceDetector`, a callable ``image -> boxes (N, 4)`` or None (whole image).
-            See :func:`build_face_detector`. Defaults to ``'haar'``.
+        detector: ``'auto'`` (dlib's HOG, else MTCNN, else Haar: the best installed),
+            ``'haar'``, ``'dlib-hog'``, ``'dlib-mmod'``, ``'mtcnn'``, a cascade ``.xml`` /
+            YuNet ``.onnx`` path, a :class:`FaceDetector`, a callable ``image -> boxes
+            (N, 4)`` or None (whole image). See :func:`build_face_detector`. Defaults to
+            ``'auto'``.
         batch_size (int): Faces per forward pass. Defaults to 32.
         crop_scale (float): Whole-image mode: image side over landmark-box side. Defaults to
             2.0 (how the 300W subset crops were cut).
@@ -80,7 +82,7 @@ class FaceLandmarker:
     """
 
     def __init__(self, config: Union[str, Config], checkpoint: Optional[str] = None,
-                 device: str = 'cpu', detector: DetectorSpec = 'haar', batch_size: int = 32,
+                 device: str = 'cpu', detector: DetectorSpec = 'auto', batch_size: int = 32,
                  crop_scale: float = 2.0, cfg_options: Optional[dict] = None,
                  return_heatmaps: bool = False):
         import mmlaplace  # noqa: F401  (registers modules and the checkpoint loader)

@@ -48,7 +48,7 @@ def test_images_with_haar_detector(infer, repo_root, checkpoint, face_samples_30
                                    capsys, one_thread):
     out = tmp_path / 'out'
     infer.main([str(repo_root / CONFIG), checkpoint, str(face_samples_300w), '--out-dir',
-                str(out), '--batch-size', '2'])
+                str(out), '--batch-size', '2', '--detector', 'haar'])
     assert '2 images' in capsys.readouterr().out
     data = json.loads((out / 'predictions.json').read_text())
     assert data['faces_from'] == 'haar' and data['num_images'] == 2
@@ -58,6 +58,17 @@ def test_images_with_haar_detector(infer, repo_root, checkpoint, face_samples_30
         drawn = cv2.imread(str(out / 'vis' / result['file']))
         assert drawn.shape == image.shape == (result['height'], result['width'], 3)
         assert (drawn != image).any()
+
+
+def test_default_detector_is_auto(infer, repo_root, checkpoint, face_samples_300w, tmp_path,
+                                  one_thread):
+    out = tmp_path / 'out'
+    infer.main([str(repo_root / CONFIG), checkpoint, str(face_samples_300w), '--out-dir',
+                str(out), '--no-vis'])
+    data = json.loads((out / 'predictions.json').read_text())
+    assert data['faces_from'] == 'auto'
+    for result in data['results']:  # dlib's HOG (a runtime requirement) finds both faces
+        _check_faces(result['faces'])
 
 
 def test_video_with_box_file(infer, repo_root, checkpoint, tmp_path, one_thread):
