@@ -64,7 +64,9 @@ def laplace_variance(scales: Optional[np.ndarray], shape: tuple) -> np.ndarray:
 
 
 def _check_measurement(name: str, points: np.ndarray, scales: Optional[np.ndarray],
-                       num_points: Optional[int]) -> tuple:
+                       num_points: Optional[int], dt: float = 1.0) -> tuple:
+    if not dt > 0:
+        raise ValueError(f'{name}.update: dt must be > 0, got {dt}')
     points = np.asarray(points, np.float64)
     if points.ndim != 2 or points.shape[1] != 2:
         raise ValueError(f'{name}.update: points must be (K, 2), got shape {points.shape}')
@@ -122,7 +124,7 @@ class PassThroughFilter(LandmarkFilter):
 
     def update(self, points: np.ndarray, scales: Optional[np.ndarray] = None,
                dt: float = 1.0) -> FilteredLandmarks:
-        points, scales = _check_measurement(type(self).__name__, points, scales, None)
+        points, scales = _check_measurement(type(self).__name__, points, scales, None, dt)
         return FilteredLandmarks(points.copy(), laplace_variance(scales, points.shape))
 
 
@@ -172,9 +174,7 @@ class OneEuroFilter(LandmarkFilter):
     def update(self, points: np.ndarray, scales: Optional[np.ndarray] = None,
                dt: float = 1.0) -> FilteredLandmarks:
         points, scales = _check_measurement(type(self).__name__, points, scales,
-                                            None if self._x is None else len(self._x))
-        if dt <= 0:
-            raise ValueError(f'OneEuroFilter.update: dt must be > 0, got {dt}')
+                                            None if self._x is None else len(self._x), dt)
         variance = laplace_variance(scales, points.shape)
         if self._x is None:
             self._x = points.copy()
@@ -260,9 +260,7 @@ class KalmanLandmarkFilter(LandmarkFilter):
     def update(self, points: np.ndarray, scales: Optional[np.ndarray] = None,
                dt: float = 1.0) -> FilteredLandmarks:
         points, scales = _check_measurement(type(self).__name__, points, scales,
-                                            None if self._x is None else len(self._x))
-        if dt <= 0:
-            raise ValueError(f'KalmanLandmarkFilter.update: dt must be > 0, got {dt}')
+                                            None if self._x is None else len(self._x), dt)
         r = self.measurement_variance(points, scales)
         seen = np.isfinite(points) & np.isfinite(r)
         if self._x is None:

@@ -140,6 +140,9 @@ def test_bad_parameters_and_names():
         KalmanLandmarkFilter(process_noise=0)
     with pytest.raises(ValueError, match='min_cutoff must be > 0'):
         OneEuroFilter(min_cutoff=-1)
+    for f in (PassThroughFilter(), OneEuroFilter(), KalmanLandmarkFilter()):
+        with pytest.raises(ValueError, match=r'update: dt must be > 0, got 0'):
+            f.update(np.zeros((1, 2)), dt=0)
     with pytest.raises(ValueError, match='first frame of a track'):
         KalmanLandmarkFilter().update(np.full((1, 2), np.nan))
     with pytest.raises(ValueError, match="unknown landmark filter 'kalmann'.*one-euro"):
