@@ -57,7 +57,11 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmlaplace.apis.face_detection import FaceBoxTransform, build_face_detector  # noqa: E402
+from mmlaplace.apis.face_detection import (  # noqa: E402
+    FaceBoxTransform,
+    box_iou,
+    build_face_detector,
+)
 from mmlaplace.utils.benchmark import machine_info, markdown_table, write_report  # noqa: E402
 
 ANNOTATIONS = {'train': 'annotations/face_landmarks_300w_train.json',
@@ -126,16 +130,6 @@ def square_landmark_box(landmarks: np.ndarray) -> np.ndarray:
     return np.concatenate([(lo + hi) / 2 - half, (lo + hi) / 2 + half])
 
 
-def ious(boxes: np.ndarray, ref: np.ndarray) -> np.ndarray:
-    """IoU of (N, 4) boxes with one (4,) box -> (N,)."""
-    boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
-    lo = np.maximum(boxes[:, :2], ref[:2])
-    hi = np.minimum(boxes[:, 2:], ref[2:])
-    inter = np.prod(np.clip(hi - lo, 0, None), axis=1)
-    area = np.prod(boxes[:, 2:] - boxes[:, :2], axis=1)
-    return inter / (area + np.prod(ref[2:] - ref[:2]) - inter)
-
-
 def fit_transform(raw: List[np.ndarray], gts: List[np.ndarray],
                   landmarks: List[np.ndarray], start: FaceBoxTransform) -> FaceBoxTransform:
     """Fit on the detection of each face that matches it best, in two rounds.
@@ -149,7 +143,7 @@ def fit_transform(raw: List[np.ndarray], gts: List[np.ndarray],
         for boxes, gt, lm in zip(raw, gts, landmarks):
             if len(boxes) == 0:
                 continue
-            overlap = ious(transform(boxes), gt)
+            overlap = box_iou(transform(boxes), gt)[:, 0]
             if overlap.max() >= threshold:
                 det.append(boxes[overlap.argmax()])
                 pts.append(lm)
@@ -164,7 +158,7 @@ def face_metrics(raw: List[np.ndarray], gts: List[np.ndarray],
     """Detection rate, mean IoU of the found faces, false positives per image."""
     best, extra = [], 0
     for boxes, gt in zip(raw, gts):
-        overlap = ious(transform(boxes), gt) if len(boxes) else np.zeros(0)
+        overlap = box_iou(transform(boxes), gt)[:, 0] if len(boxes) else np.zeros(0)
         best.append(float(overlap.max()) if len(overlap) else 0.0)
         extra += int((overlap < IOU_FOUND).sum())
     best_arr = np.asarray(best)
@@ -304,8 +298,9 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, object]:
         if not mapped:
             continue
         any_found = [len(b) > 0 for b in mapped.values()]
-        best = [float(ious(b, reference).max()) if len(b) else 0.0 for b in mapped.values()]
-        fp = sum(int((ious(b, reference) < IOU_FOUND).sum()) for b in mapped.values() if len(b))
+        overlaps = [box_iou(b, reference)[:, 0] for b in mapped.values() if len(b)]
+        best = [float(o.max()) for o in overlaps] + [0.0] * (len(mapped) - len(overlaps))
+        fp = sum(int((o < IOU_FOUND).sum()) for o in overlaps)
         found = np.asarray(best) >= IOU_FOUND
         row['celeba'] = dict(n=len(mapped), any_rate=float(np.mean(any_found)),
                              rate=float(found.mean()),

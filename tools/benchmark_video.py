@@ -45,8 +45,9 @@ import numpy as np
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
+from mmlaplace.apis.face_detection import box_iou  # noqa: E402
 from mmlaplace.apis.face_landmarker import FaceLandmarker  # noqa: E402
-from mmlaplace.apis.face_tracking import FaceTracker, box_iou, landmark_box  # noqa: E402
+from mmlaplace.apis.face_tracking import FaceTracker, landmark_box  # noqa: E402
 from mmlaplace.apis.landmark_filters import build_landmark_filter  # noqa: E402
 from mmlaplace.datasets.video_sequences import (  # noqa: E402
     VideoSequence,

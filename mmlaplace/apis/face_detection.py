@@ -355,6 +355,17 @@ def build_face_detector(detector: DetectorSpec = 'haar',
                     f'{type(detector).__name__}')
 
 
+def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """IoU (N, M) of boxes (N, 4) and (M, 4) ``x1, y1, x2, y2``."""
+    a = np.asarray(a, np.float64).reshape(-1, 1, 4)
+    b = np.asarray(b, np.float64).reshape(1, -1, 4)
+    wh = np.clip(np.minimum(a[..., 2:], b[..., 2:]) - np.maximum(a[..., :2], b[..., :2]), 0,
+                 None)
+    inter = wh[..., 0] * wh[..., 1]
+    area = lambda x: (x[..., 2] - x[..., 0]) * (x[..., 3] - x[..., 1])  # noqa: E731
+    return inter / np.maximum(area(a) + area(b) - inter, 1e-12)
+
+
 def whole_image_box(height: int, width: int, crop_scale: float = 2.0) -> np.ndarray:
     """The landmark box of a face crop that is ``crop_scale`` x its landmark box, centred.
 

@@ -15,10 +15,11 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
+from .face_detection import box_iou
 from .face_landmarker import Face, FaceLandmarker
 from .landmark_filters import FilterSpec, LandmarkFilter, build_landmark_filter
 
-__all__ = ['FaceTrack', 'FaceTracker', 'landmark_box', 'box_iou']
+__all__ = ['FaceTrack', 'FaceTracker', 'landmark_box']
 
 
 def landmark_box(points: np.ndarray) -> np.ndarray:
@@ -28,17 +29,6 @@ def landmark_box(points: np.ndarray) -> np.ndarray:
     if len(finite) == 0:
         raise ValueError('landmark_box: no finite landmark')
     return np.concatenate([finite.min(axis=0), finite.max(axis=0)]).astype(np.float32)
-
-
-def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """IoU (N, M) of boxes (N, 4) and (M, 4) ``x1, y1, x2, y2``."""
-    a = np.asarray(a, np.float64).reshape(-1, 1, 4)
-    b = np.asarray(b, np.float64).reshape(1, -1, 4)
-    wh = np.clip(np.minimum(a[..., 2:], b[..., 2:]) - np.maximum(a[..., :2], b[..., :2]), 0,
-                 None)
-    inter = wh[..., 0] * wh[..., 1]
-    area = lambda x: (x[..., 2] - x[..., 0]) * (x[..., 3] - x[..., 1])  # noqa: E731
-    return inter / np.maximum(area(a) + area(b) - inter, 1e-12)
 
 
 @dataclass
@@ -170,10 +160,11 @@ class FaceTracker:
         faces = self.landmarker.predict([frame], [np.stack([t.box for t in tracks])])[0]
         kept, out = [], []
         for track, face in zip(tracks, faces):
-            if not self._keep(track, face, frame.shape):
+            relative = self._relative_scales(track, face)
+            if not self._keep(face, relative, frame.shape):
                 continue
             kept.append(track)
-            out.append(self._filtered(track, face, detected=track.age == 0))
+            out.append(self._filtered(track, face, relative, detected=track.age == 0))
         self._lost = len(kept) < len(tracks)
         self.tracks = kept
         return out
@@ -185,8 +176,7 @@ class FaceTracker:
         side = float(max(track.box[2] - track.box[0], track.box[3] - track.box[1], 1e-6))
         return np.asarray(scales, np.float64) / side
 
-    def _keep(self, track: FaceTrack, face: Face, shape: tuple) -> bool:
-        relative = self._relative_scales(track, face)
+    def _keep(self, face: Face, relative: Optional[np.ndarray], shape: tuple) -> bool:
         if relative is not None and not np.isfinite(relative).all():
             return False
         if relative is not None and relative.mean() > self.lost_scale:
@@ -200,10 +190,10 @@ class FaceTracker:
         return bool(0 <= center[0] < w and 0 <= center[1] < h and box[2] > 0 and box[3] > 0
                     and box[0] < w and box[1] < h)
 
-    def _filtered(self, track: FaceTrack, face: Face, detected: bool) -> Face:
+    def _filtered(self, track: FaceTrack, face: Face, relative: Optional[np.ndarray],
+                  detected: bool) -> Face:
         raw = np.asarray(face['keypoints'], np.float64)
         scales = face.get('keypoint_scales')
-        relative = self._relative_scales(track, face)
         out = track.filter.update(raw, scales)
         track.box = landmark_box(raw)
         track.age += 1

@@ -7,7 +7,8 @@ and a crop without a face with a large scale, as a trained model does.
 import numpy as np
 import pytest
 
-from mmlaplace.apis.face_tracking import FaceTracker, box_iou, landmark_box
+from mmlaplace.apis.face_detection import box_iou
+from mmlaplace.apis.face_tracking import FaceTracker, landmark_box
 
 SHAPE = (240, 320, 3)
 # a face: 68 points on a 60 px "face" around its centre
