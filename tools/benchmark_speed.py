@@ -39,9 +39,10 @@ import torch
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmlaplace.apis.onnx_export import (
-    SoftArgmaxOnnxWrapper,
+    LandmarkOnnxWrapper,
     export_onnx,
     load_pose_model,
+    model_input_size,
     onnx_session,  # noqa: E402
 )
 from mmlaplace.apis.onnx_quantization import quantize_int8  # noqa: E402
@@ -71,10 +72,41 @@ class IntegralRegressionNet(torch.nn.Module):
         return coords * self.size
 
 
+class HeatmapArgmaxNet(IntegralRegressionNet):
+    """MMPose top-down model with ``HeatmapHead`` as ``raw BGR crop -> coords``.
+
+    The decoding of MMPose's ``MSRAHeatmap`` codec in torch: each heatmap's maximum plus a
+    quarter-pixel shift towards the higher neighbour on each axis, times the stride.
+    """
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        image = (image[:, [2, 1, 0]] - self.mean) / self.std
+        heatmaps = self.model.head(self.model.extract_feat(image))
+        num, k, h, w = heatmaps.shape
+        flat = heatmaps.reshape(num, k, h * w)
+        index = flat.argmax(dim=-1)
+        x, y = index % w, torch.div(index, w, rounding_mode='floor')
+        padded = torch.nn.functional.pad(heatmaps, (1, 1, 1, 1), mode='replicate')
+        padded = padded.reshape(num, k, (h + 2) * (w + 2))
+
+        def at(dx: int, dy: int) -> torch.Tensor:
+            return padded.gather(-1, ((y + 1 + dy) * (w + 2) + x + 1 + dx)[..., None])[..., 0]
+        coords = torch.stack([x + 0.25 * torch.sign(at(1, 0) - at(-1, 0)),
+                              y + 0.25 * torch.sign(at(0, 1) - at(0, -1))], dim=-1).float()
+        return coords * (self.size / self.size.new_tensor([float(w), float(h)]))
+
+
+def decodes_in_graph(model: torch.nn.Module) -> bool:
+    """The head has mmlaplace's ONNX decoding (SoftArgmaxHead, PIPHead)."""
+    return hasattr(model.head, 'forward_moments') or hasattr(model.head, 'forward_decoded')
+
+
 def landmark_net(model: torch.nn.Module, input_size: tuple) -> torch.nn.Module:
     """The timed module: raw BGR 0..255 crops in, coordinates (and scales) in pixels out."""
-    if hasattr(model.head, 'forward_moments'):
-        return SoftArgmaxOnnxWrapper(model, input_size, normalize_in_graph=True).eval()
+    if decodes_in_graph(model):
+        return LandmarkOnnxWrapper(model, input_size, normalize_in_graph=True).eval()
+    if type(model.head).__name__ == 'HeatmapHead':
+        return HeatmapArgmaxNet(model, input_size).eval()
     return IntegralRegressionNet(model, input_size).eval()
 
 
@@ -153,7 +185,7 @@ def onnx_cells(model: torch.nn.Module, net: torch.nn.Module, inputs: Dict[int, t
     """
     fp32 = osp.join(tmp, f'{tag}.onnx')
     size = tuple(inputs[1].shape[-1:-3:-1])
-    if hasattr(model.head, 'forward_moments'):
+    if decodes_in_graph(model):
         export_onnx(model, fp32, input_size=size, normalize_in_graph=True)
     else:
         export_plain_onnx(net, fp32, inputs[1])
@@ -257,6 +289,17 @@ def run(args: argparse.Namespace) -> dict:
             results[name] = dict(width=None, paper_fps=None)
             models.append((name, model, landmark_net(model, (256, 256)),
                            {b: to_batch(crops256, b) for b in args.batches}, crops256))
+        for config, checkpoint in args.configs:
+            model = load_pose_model(config, checkpoint)
+            size = model_input_size(model)
+            name = osp.splitext(osp.basename(config))[0]
+            crops = face_crops(args.calib_faces, size[0]) if size[0] == size[1] else None
+            if crops is None:
+                raise ValueError(f'{config}: only square inputs are benchmarked, got {size}')
+            results[name] = dict(width=None, paper_fps=None, config=config,
+                                 checkpoint=checkpoint, input_size=list(size))
+            models.append((name, model, landmark_net(model, size),
+                           {b: to_batch(crops, b) for b in args.batches}, crops))
         for name, model, net, model_inputs, crops in models:
             results[name].update(params=sum(p.numel() for p in model.parameters()),
                                  mb_state_dict=state_dict_mb(model))
@@ -354,6 +397,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--no-dlib', dest='dlib', action='store_false', help='skip dlib')
     parser.add_argument('--checkpoint', nargs=2, action='append', default=[],
                         metavar=('WIDTH', 'CKPT'), help='trained weights for a width')
+    parser.add_argument('--config', nargs='+', action='append', default=[],
+                        metavar='CONFIG [CKPT]', dest='config_args',
+                        help='also time this config (any head: SoftArgmaxHead, PIPHead, '
+                        'HeatmapHead, IntegralRegressionHead; decoding included), with '
+                        'optional weights; repeat for several')
     parser.add_argument('--rounds', type=int, default=3,
                         help='interleaved rounds over all models; the median over rounds is '
                         'reported')
@@ -367,6 +415,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     if 1 not in args.batches:
         parser.error('--batches must include 1 (the latency figures)')
     args.checkpoints = {parse_width(w): c for w, c in args.checkpoint}
+    args.configs = []
+    for values in args.config_args:
+        if len(values) > 2:
+            parser.error(f'--config takes CONFIG [CKPT], got {values}')
+        args.configs.append((values[0], values[1] if len(values) == 2 else None))
+    del args.config_args
     return args
 
 

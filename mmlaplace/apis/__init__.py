@@ -21,13 +21,13 @@ from .landmark_filters import (
     build_landmark_filter,
 )
 from .mtcnn_face_detection import MtcnnFaceDetector
-from .onnx_export import OnnxInputSpec, SoftArgmaxOnnxWrapper, export_onnx
+from .onnx_export import LandmarkOnnxWrapper, OnnxInputSpec, export_onnx
 
 __all__ = [
     'image_to_crop', 'predict_crops', 'FaceLandmarker', 'face_to_json', 'FaceBoxTransform',
     'FaceDetector', 'HaarFaceDetector', 'YuNetFaceDetector', 'build_face_detector',
     'whole_image_box', 'load_box_file', 'lookup_boxes', 'draw_faces', 'OnnxInputSpec',
-    'SoftArgmaxOnnxWrapper', 'export_onnx', 'FaceTrack', 'FaceTracker', 'LandmarkFilter',
+    'LandmarkOnnxWrapper', 'export_onnx', 'FaceTrack', 'FaceTracker', 'LandmarkFilter',
     'PassThroughFilter', 'OneEuroFilter', 'KalmanLandmarkFilter', 'build_landmark_filter',
     'DlibHogFaceDetector', 'DlibMmodFaceDetector', 'MtcnnFaceDetector'
 ]

@@ -15,7 +15,7 @@ from torch import nn
 from ..structures import crop_geometry as geometry
 from ..structures.crop_geometry import crop_frame
 from .face_crops import iter_crop_batches
-from .onnx_export import OnnxInputSpec, SoftArgmaxOnnxWrapper, onnx_session
+from .onnx_export import LandmarkOnnxWrapper, OnnxInputSpec, onnx_session
 
 # crops (B, 3, H, W) uint8 BGR -> landmark coordinates (B, K, 2) in crop pixels
 Predictor = Callable[[np.ndarray], np.ndarray]
@@ -47,7 +47,7 @@ def onnx_predictor(onnx_file: str, num_threads: Optional[int] = None) -> Predict
 
 def torch_predictor(model: nn.Module, spec: OnnxInputSpec) -> Predictor:
     """The same :data:`Predictor` with the PyTorch model (reference numbers)."""
-    wrapper = SoftArgmaxOnnxWrapper(model.eval(), spec.input_size, spec.normalize_in_graph)
+    wrapper = LandmarkOnnxWrapper(model.eval(), spec.input_size, spec.normalize_in_graph)
 
     @torch.no_grad()
     def predict(crops: np.ndarray) -> np.ndarray:

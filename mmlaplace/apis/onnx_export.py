@@ -1,4 +1,4 @@
-"""Export a SoftArgmaxHead pose model to ONNX: image batch -> coordinates and Laplace scales.
+"""Export a SoftArgmaxHead / PIPHead pose model to ONNX: image batch -> coordinates and scales.
 
 Graph contract (stored in the ONNX metadata, see :class:`OnnxInputSpec`):
 
@@ -89,12 +89,18 @@ class OnnxInputSpec:
                        'mmlaplace.apis.export_onnx')
 
 
-class SoftArgmaxOnnxWrapper(nn.Module):
-    """A top-down model with :class:`SoftArgmaxHead` as a plain ``image -> tensors`` module.
+class LandmarkOnnxWrapper(nn.Module):
+    """A top-down model with :class:`SoftArgmaxHead` or :class:`PIPHead` as ``image -> tensors``.
+
+    :class:`SoftArgmaxHead`: the logits go through :class:`SoftArgmaxDecoder` (a small graph
+    of the soft-argmax moments). :class:`PIPHead`: its ``forward_decoded`` (the
+    :class:`PIPLabel` decoding: argmax cells, gathered offsets, neighbour votes merged by a
+    constant matrix) is traced as is; no heatmaps output.
 
     Args:
         model (nn.Module): A pose estimator with ``extract_feat``, a ``head`` that has
-            ``forward_moments`` (:class:`SoftArgmaxHead`) and a ``data_preprocessor``.
+            ``forward_moments`` (:class:`SoftArgmaxHead`) or ``forward_decoded``
+            (:class:`PIPHead`) and a ``data_preprocessor``.
         input_size (tuple[int, int]): Crop size ``(W, H)``.
         normalize_in_graph (bool): Take raw BGR 0..255 crops and normalize inside.
         output_heatmaps (bool): Also return the heatmaps.
@@ -104,10 +110,14 @@ class SoftArgmaxOnnxWrapper(nn.Module):
                  normalize_in_graph: bool = False, output_heatmaps: bool = False):
         super().__init__()
         head = getattr(model, 'head', None)
-        if head is None or not hasattr(head, 'forward_moments'):
-            raise TypeError('ONNX export needs a top-down model whose head is SoftArgmaxHead '
-                            f'(model.head has no forward_moments; got '
-                            f'{type(head).__name__})')
+        self.decodes_maps = hasattr(head, 'forward_decoded')
+        if head is None or not (hasattr(head, 'forward_moments') or self.decodes_maps):
+            raise TypeError('ONNX export needs a top-down model whose head is SoftArgmaxHead or '
+                            'PIPHead (model.head has neither forward_moments nor '
+                            f'forward_decoded; got {type(head).__name__})')
+        if self.decodes_maps and output_heatmaps:
+            raise ValueError(f'{type(head).__name__} has no heatmaps to output; export without '
+                             'output_heatmaps')
         self.model = model
         self.input_size = (int(input_size[0]), int(input_size[1]))
         self.normalize_in_graph = normalize_in_graph
@@ -128,9 +138,9 @@ class SoftArgmaxOnnxWrapper(nn.Module):
             weight[c, src] = 1.0 / self.std.flatten()[c]
         self.register_buffer('norm_weight', weight)
         self.register_buffer('norm_bias', -(self.mean / self.std).flatten())
-        self.decoder = SoftArgmaxDecoder(self._heatmap_size(), self.input_size,
-                                         beta=getattr(head, 'beta', 1.0),
-                                         codec=self._codec(head))
+        self.decoder = None if self.decodes_maps else SoftArgmaxDecoder(
+            self._heatmap_size(), self.input_size, beta=getattr(head, 'beta', 1.0),
+            codec=self._codec(head))
 
     def _codec(self, head: nn.Module) -> SoftArgmaxLabel:
         """The head's decoding (its codec's ``score_scale`` and ``eps``) at this input size."""
@@ -176,6 +186,9 @@ class SoftArgmaxOnnxWrapper(nn.Module):
         if self.normalize_in_graph:
             image = F.conv2d(image, self.norm_weight, self.norm_bias)
         feats = self.model.extract_feat(image)
+        if self.decodes_maps:
+            keypoints, scales, _ = self.model.head.forward_decoded(feats)
+            return keypoints, scales
         if not self.output_heatmaps:
             return self.decoder(self.model.head.forward_logits(feats))
         coords, scales, heatmaps = self.model.head.forward_moments(feats)
@@ -183,6 +196,9 @@ class SoftArgmaxOnnxWrapper(nn.Module):
         coords, scales, _ = self.decoder.codec.decode_moments(
             coords * coords.new_tensor([float(size[0]), float(size[1])]), scales, size)
         return coords, scales, heatmaps
+
+
+SoftArgmaxOnnxWrapper = LandmarkOnnxWrapper  # the name before PIPHead could be exported
 
 
 def load_pose_model(config: Union[str, Config], checkpoint: Optional[str] = None,
@@ -218,7 +234,8 @@ def export_onnx(model: nn.Module, out_file: str, input_size: Optional[Sequence[i
     """Export to ONNX with a dynamic batch axis and check the file with ``onnx.checker``.
 
     Args:
-        model (nn.Module): Pose estimator with :class:`SoftArgmaxHead` (eval mode is set).
+        model (nn.Module): Pose estimator with :class:`SoftArgmaxHead` or :class:`PIPHead`
+            (eval mode is set).
         out_file (str): Output ``.onnx`` path.
         input_size (Sequence[int], optional): ``(W, H)``; default from the model's codec.
         normalize_in_graph (bool): Include BGR->RGB and mean/std in the graph.
@@ -232,7 +249,7 @@ def export_onnx(model: nn.Module, out_file: str, input_size: Optional[Sequence[i
     if opset < 17:
         raise ValueError(f'export_onnx: opset must be >= 17, got {opset}')
     size = tuple(input_size) if input_size is not None else model_input_size(model)
-    wrapper = SoftArgmaxOnnxWrapper(model.eval(), size, normalize_in_graph,
+    wrapper = LandmarkOnnxWrapper(model.eval(), size, normalize_in_graph,
                                     output_heatmaps).eval()
     spec = wrapper.spec()
     names = ['coords', 'scales'] + (['heatmaps'] if output_heatmaps else [])
@@ -281,7 +298,7 @@ def compare_with_pytorch(model: nn.Module, onnx_file: str, inputs: np.ndarray
         dict[str, float]: ``{output name: max |onnx - torch|}``.
     """
     spec = OnnxInputSpec.from_onnx(onnx_file)
-    wrapper = SoftArgmaxOnnxWrapper(model.eval(), spec.input_size, spec.normalize_in_graph,
+    wrapper = LandmarkOnnxWrapper(model.eval(), spec.input_size, spec.normalize_in_graph,
                                     spec.output_heatmaps).eval()
     expected = [t.numpy() for t in wrapper(torch.from_numpy(np.asarray(inputs, np.float32)))]
     session = onnx_session(onnx_file)

@@ -96,3 +96,16 @@ def test_clear_errors(tiny_config, tiny_checkpoint, tmp_path, landmarker):
         landmarker(np.zeros((4, 4, 5), np.uint8))
     with pytest.raises(ValueError, match='2 images but 1 box'):
         landmarker.predict([np.zeros((8, 8, 3), np.uint8)] * 2, [None])
+
+
+def test_pip_head_model_matches_inference_topdown(repo_root, face_image, one_thread):
+    """A PIPHead config works as is: image-pixel landmarks and vote-spread scales."""
+    config = str(repo_root / 'configs' / 'pipnet' /
+                 'pipnet_mobilenetv2-0.5_aug-cosine-1xb32-20e_300w-128x128.py')
+    landmarker = FaceLandmarker(config, None, detector=None)
+    boxes = np.array([[10, 5, 60, 70]], np.float32)
+    face = landmarker(face_image, boxes)[0]
+    assert face['keypoints'].shape == face['keypoint_scales'].shape == (68, 2)
+    assert (face['keypoint_scales'] > 0).all() and np.isfinite(face['keypoints']).all()
+    ref = inference_topdown(landmarker.model, face_image, boxes, bbox_format='xyxy')[0]
+    np.testing.assert_allclose(face['keypoints'], ref.pred_instances.keypoints[0], atol=1e-3)

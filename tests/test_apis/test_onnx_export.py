@@ -5,6 +5,7 @@ import numpy as np
 import onnx
 import pytest
 import torch
+from mmengine.registry import init_default_scope
 from mmpose.registry import MODELS
 
 from mmlaplace.apis.face_crops import build_crop_dataset
@@ -87,6 +88,7 @@ def test_coordinate_graph_is_lean_and_exact_at_any_size(rcn, tmp_path, one_threa
 
 
 def test_mmpose_resnet_backbone(tmp_path, one_thread):
+    init_default_scope('mmpose')
     torch.manual_seed(0)
     model = MODELS.build(dict(
         type='TopdownPoseEstimator', data_preprocessor=PREPROCESSOR,
@@ -103,6 +105,36 @@ def test_mmpose_resnet_backbone(tmp_path, one_thread):
         _crops(1, (64, 64)))})
     assert coords.shape == scales.shape == (1, 5, 2)
     assert ((coords >= 0) & (coords < 64)).all()
+
+
+@pytest.mark.parametrize('neighbors', [[[1, 2], [0, 2], [1, 3], [2, 4], [3, 2]], None])
+def test_pip_head_decoding_in_the_graph(neighbors, tmp_path, one_thread):
+    """PIPHead: argmax cells, gathered offsets and merged votes in ONNX = PyTorch predict."""
+    init_default_scope('mmpose')
+    torch.manual_seed(0)
+    decoder = dict(type='PIPLabel', input_size=(64, 64), heatmap_size=(2, 2),
+                   neighbor_indices=neighbors)
+    model = MODELS.build(dict(
+        type='TopdownPoseEstimator', data_preprocessor=PREPROCESSOR,
+        backbone=dict(type='ResNet', depth=18, base_channels=16, stem_channels=16),
+        head=dict(type='PIPHead', in_channels=128, num_keypoints=5, decoder=decoder,
+                  init_cfg=None)))
+    path = str(tmp_path / 'pip.onnx')
+    crops = _crops(3, (64, 64))
+    for normalize_in_graph in (True, False):
+        spec = export_onnx(model, path, normalize_in_graph=normalize_in_graph)
+        diffs = compare_with_pytorch(model, path, spec.preprocess(crops))
+        assert max(diffs.values()) < 1e-4, diffs
+    inputs = spec.preprocess(crops)  # normalized as the data preprocessor does
+    coords, scales = onnx_session(path).run(None, {'image': inputs})
+    with torch.no_grad():
+        expected, expected_scales, _ = model.head.forward_decoded(
+            model.extract_feat(torch.from_numpy(inputs)))
+    np.testing.assert_allclose(coords, expected.numpy(), atol=1e-4)
+    np.testing.assert_allclose(scales, expected_scales.numpy(), atol=1e-4)
+    assert coords.shape == scales.shape == (3, 5, 2) and (scales > 0).all()
+    with pytest.raises(ValueError, match='no heatmaps'):
+        export_onnx(model, path, output_heatmaps=True)
 
 
 def test_int8_model_runs_close_to_fp32(rcn_onnx, tmp_path, one_thread):

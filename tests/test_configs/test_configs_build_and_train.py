@@ -25,11 +25,13 @@ def test_configs_found():
 
 def _packed_batch(cfg: Config, batch_size: int = 2) -> dict:
     w, h = cfg.codec['input_size']
-    head = cfg.model.head  # our SoftArgmaxHead: num_keypoints; MMPose's heads: num_joints
-    k = head.get('num_keypoints', head.get('num_joints'))
+    head = cfg.model.head  # our heads: num_keypoints; MMPose's: num_joints / out_channels
+    k = head.get('num_keypoints', head.get('num_joints', head.get('out_channels')))
+    heatmap_size = cfg.codec.get('heatmap_size', (w // 4, h // 4))
     return get_packed_inputs(batch_size=batch_size, num_keypoints=k, img_shape=(h, w),
-                             input_size=(w, h), heatmap_size=(w // 4, h // 4),
-                             with_heatmap=False, with_simcc_label=False)
+                             input_size=(w, h), heatmap_size=tuple(heatmap_size),
+                             with_heatmap=cfg.codec['type'] == 'MSRAHeatmap',
+                             with_simcc_label=False)
 
 
 @pytest.mark.parametrize('config', CONFIGS, ids=lambda p: p.stem)

@@ -147,3 +147,22 @@ def test_reproduce_trains_equivalent_runs_once(load_tool):
     rows = {r['variant']: r for r in table['beta']}
     assert rows['beta=1']['same_as'] == 'losses: LaplaceKL w1/8'
     assert rows['beta=2']['same_as'] is None
+
+
+def test_benchmark_speed_times_configs_of_other_heads(load_tool, tmp_path: Path, one_thread):
+    root = Path(__file__).resolve().parents[2] / 'configs'
+    pip = root / 'pipnet' / 'pipnet_mobilenetv2-0.5_aug-cosine-1xb32-20e_300w-128x128.py'
+    heatmap = root / 'heatmap' / 'heatmap_mobilenetv2-0.5_aug-cosine-1xb32-20e_300w-128x128.py'
+    out = tmp_path / 'bench'
+    saved = load_tool('benchmark_speed.py').main([
+        '--widths', '1/16', '--batches', '1', '--threads', '1', '--runtimes', 'eager',
+        'onnxruntime', '--no-resnet', '--no-dlib', '--config', str(pip), '--config',
+        str(heatmap), '--rounds', '1', '--warmup', '1', '--repeats', '1', '--min-block-s',
+        '0.001', '--calib-faces', '2', '--out-dir', str(out)])
+    rows = {(r['model'], r['runtime']): r for r in saved['rows']}
+    for name in (pip.stem, heatmap.stem):
+        assert saved['results'][name]['input_size'] == [128, 128]
+        for runtime in ('eager', 'onnxruntime'):
+            assert rows[(name, runtime)]['fps_b1'] > 0
+    with pytest.raises(SystemExit):
+        load_tool('benchmark_speed.py').parse_args(['--config', 'a', 'b', 'c'])

@@ -136,3 +136,28 @@ def test_prepare_unlabeled_faces_cli(tmp_path, tool, repo_root, load_tool, capsy
                           [str(src), str(marks), '--out-dir', str(out)], capsys, monkeypatch)
     assert rc == 1 and 'list_landmarks_align_celeba.txt, line 2: expected "file x1 y1 ... ' \
         'x5 y5" (11 fields), got 10' in err
+
+
+def test_pip_neighbors_tool_writes_a_config(load_tool, tmp_path, capsys, monkeypatch):
+    from mmengine.config import Config
+    rng = np.random.default_rng(0)
+    base = rng.uniform(0, 20, size=(6, 2))
+    anns = [dict(id=i, bbox=[0, 0, 20, 20],
+                 keypoints=np.concatenate([base + rng.normal(0, 0.1, (6, 2)), np.full((6, 1), 2)],
+                                          axis=1).reshape(-1).tolist()) for i in range(4)]
+    ann_file = tmp_path / 'train.json'
+    ann_file.write_text(json.dumps(dict(images=[], annotations=anns)))
+    out = tmp_path / 'nb.py'
+    rc, stdout, _ = run_main(load_tool, 'dataset_converters/pip_neighbors.py',
+                             [str(ann_file), '--num-neighbors', '2', '--out', str(out)],
+                             capsys, monkeypatch)
+    assert rc == 0 and '6 landmarks x 2 neighbours from 4 faces' in stdout
+    indices = Config.fromfile(str(out)).pip_neighbor_indices
+    dist = np.linalg.norm(base[:, None] - base[None], axis=-1)
+    np.fill_diagonal(dist, np.inf)
+    assert [set(row) for row in indices] == [set(np.argsort(d)[:2]) for d in dist]
+    anns[2]['keypoints'] = anns[2]['keypoints'][:-3]  # a face with 5 keypoints
+    ann_file.write_text(json.dumps(dict(images=[], annotations=anns)))
+    rc, _, err = run_main(load_tool, 'dataset_converters/pip_neighbors.py',
+                          [str(ann_file), '--out', str(out)], capsys, monkeypatch)
+    assert rc == 1 and 'annotation id 2' in err

@@ -11,8 +11,10 @@ from .laplace_kl import (
     laplace_kl,
     soft_argmax_distance,
 )
+from .pip_losses import PIP_LOSS_WEIGHTS_BY_STRIDE, PIPLoss, pip_loss
 
 __all__ = [
     'laplace_kl', 'gaussian_kl', 'soft_argmax_distance', 'laplace_kl_loss', 'gaussian_kl_loss',
-    'soft_argmax_loss', 'LaplaceKLLoss', 'GaussianKLLoss', 'SoftArgmaxLoss'
+    'soft_argmax_loss', 'LaplaceKLLoss', 'GaussianKLLoss', 'SoftArgmaxLoss',
+    'pip_loss', 'PIPLoss', 'PIP_LOSS_WEIGHTS_BY_STRIDE'
 ]
