@@ -59,7 +59,10 @@ def zoo_metrics(metrics: Dict[str, float]) -> Dict[str, float]:
 
 def upsert_metafile_entry(entry: Dict, metafile: str, collection: Optional[Dict] = None,
                           root: Optional[str] = None) -> None:
-    """Insert or replace (by ``Name``) a model entry of ``metafile``; import it in the index.
+    """Insert or replace a model entry of ``metafile``; import it in the index.
+
+    The entry replaces any entry of the same ``Name`` and any entry holding its ``Alias`` (an
+    alias names one model: publishing a better model under it moves the alias).
 
     Args:
         entry (dict): MMPose model entry (``Name``, ``Alias``, ``Config``, ``Weights``,
@@ -76,7 +79,10 @@ def upsert_metafile_entry(entry: Dict, metafile: str, collection: Optional[Dict]
     if collection is not None and not any(c.get('Name') == collection['Name']
                                           for c in data.get('Collections') or []):
         data.setdefault('Collections', []).append(collection)
-    models: List[Dict] = [m for m in data.get('Models') or [] if m.get('Name') != entry['Name']]
+    models: List[Dict] = [
+        m for m in data.get('Models') or []
+        if m.get('Name') != entry['Name'] and (entry.get('Alias') is None
+                                               or m.get('Alias') != entry.get('Alias'))]
     models.append(entry)
     data['Models'] = sorted(models, key=lambda m: m['Name'])
     atomic_write(yaml.safe_dump(data, sort_keys=False, width=100), metafile)

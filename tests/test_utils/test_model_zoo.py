@@ -105,6 +105,18 @@ def test_upsert_replaces_by_name(tmp_path):
     assert get_model('tiny', root).results[0]['Metrics']['NME'] == 3.5
 
 
+def test_upsert_moves_an_alias_to_the_new_model(tmp_path):
+    root = _zoo(tmp_path)
+    meta = str(tmp_path / 'configs' / 'x' / 'metafile.yml')
+    entry = dict(yaml.safe_load(open(meta))['Models'][0], Name='better_cfg')
+    other = dict(entry, Name='kept_cfg', Alias='kept')
+    upsert_metafile_entry(other, meta, root=root)
+    upsert_metafile_entry(entry, meta, root=root)
+    names = {m['Name']: m['Alias'] for m in yaml.safe_load(open(meta))['Models']}
+    assert names == {'better_cfg': 'tiny', 'kept_cfg': 'kept'}
+    assert get_model('tiny', root).name == 'better_cfg'
+
+
 def test_strip_checkpoint_keeps_weights_and_meta_only(tmp_path):
     src = str(tmp_path / 'full.pth')
     torch.save(dict(state_dict={'w': torch.ones(3)}, optimizer={'state': {}},
