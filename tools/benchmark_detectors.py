@@ -62,6 +62,7 @@ from mmlaplace.apis.face_detection import (  # noqa: E402
     box_iou,
     build_face_detector,
 )
+from mmlaplace.structures.landmark_boxes import landmark_box, square_box  # noqa: E402
 from mmlaplace.utils.benchmark import machine_info, markdown_table, write_report  # noqa: E402
 
 ANNOTATIONS = {'train': 'annotations/face_landmarks_300w_train.json',
@@ -121,13 +122,6 @@ def load_300w(root: str, max_faces: Optional[int]) -> List[Dict[str, object]]:
         step = int(np.ceil(len(faces) / max_faces))
         faces = faces[::step]
     return faces
-
-
-def square_landmark_box(landmarks: np.ndarray) -> np.ndarray:
-    """(K, 2) -> (4,) square box: the landmark box's centre, side max(w, h)."""
-    lo, hi = landmarks.min(0), landmarks.max(0)
-    half = (hi - lo).max() / 2
-    return np.concatenate([(lo + hi) / 2 - half, (lo + hi) / 2 + half])
 
 
 def fit_transform(raw: List[np.ndarray], gts: List[np.ndarray],
@@ -270,7 +264,7 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, object]:
             save_raw(args.save_raw, raw, times, wall, run_info)
     load_start, load_end = run_info['load_average_start'], run_info['load_average_end']
 
-    gts = [square_landmark_box(f['landmarks']) for f in faces]
+    gts = [square_box(landmark_box(f['landmarks'])) for f in faces]
     results, consensus = {}, []
     for spec, det in detectors.items():
         done = raw[spec]['300w']

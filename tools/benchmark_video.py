@@ -47,7 +47,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmlaplace.apis.face_detection import box_iou  # noqa: E402
 from mmlaplace.apis.face_landmarker import FaceLandmarker  # noqa: E402
-from mmlaplace.apis.face_tracking import FaceTracker, landmark_box  # noqa: E402
+from mmlaplace.apis.face_tracking import FaceTracker  # noqa: E402
 from mmlaplace.apis.landmark_filters import build_landmark_filter  # noqa: E402
 from mmlaplace.datasets.video_sequences import (  # noqa: E402
     VideoSequence,
@@ -58,6 +58,7 @@ from mmlaplace.datasets.video_sequences import (  # noqa: E402
     still_face_sequence,
 )
 from mmlaplace.evaluation.functional import track_jitter, track_lag, track_rmse  # noqa: E402
+from mmlaplace.structures.landmark_boxes import landmark_box  # noqa: E402
 from mmlaplace.utils.model_zoo import DEFAULT_MODEL, resolve_model  # noqa: E402
 
 KALMAN_GRIDS = {

@@ -28,6 +28,13 @@ COLLECTION = dict(
                URL='https://openaccess.thecvf.com/content_ICCV_2019/html/Robinson_Laplace_'
                'Landmark_Localization_ICCV_2019_paper.html'),
     README='docs/model_zoo.md')
+PIPNET_COLLECTION = dict(
+    Name='PIPNet',
+    Paper=dict(Title='Pixel-in-Pixel Net: Towards Efficient Facial Landmark Detection in the '
+               'Wild', URL='https://doi.org/10.1007/s11263-021-01521-4'),
+    README='docs/model_zoo.md')
+#: the collection of a model by its config folder (configs/<folder>/...)
+COLLECTIONS = {'pipnet': PIPNET_COLLECTION}
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -71,10 +78,11 @@ def main(argv: Optional[List[str]] = None) -> None:
     weights = strip_checkpoint(args.checkpoint, zoo_dir, stem)
     if old is not None and osp.abspath(old.weights) != weights and osp.isfile(old.weights):
         os.remove(old.weights)
+    collection = COLLECTIONS.get(osp.basename(osp.dirname(config)), COLLECTION)
     entry = {
         'Name': stem,
         'Alias': args.alias,
-        'In Collection': COLLECTION['Name'],
+        'In Collection': collection['Name'],
         'Config': osp.relpath(config, root),
         'Metadata': {
             'Architecture': list(args.architecture),
@@ -88,7 +96,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         'Weights': osp.relpath(weights, root),
     }
     metafile = osp.join(osp.dirname(config), 'metafile.yml')
-    upsert_metafile_entry(entry, metafile, COLLECTION, root)
+    upsert_metafile_entry(entry, metafile, collection, root)
     print(f'publish_model: {osp.relpath(weights, root)} ({entry["Metadata"]["Weights size (KB)"]}'
           f' KB) -> {osp.relpath(metafile, root)} as {args.alias}; NME {metrics["NME"]}%')
 

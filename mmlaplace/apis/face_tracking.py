@@ -15,20 +15,12 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
+from ..structures.landmark_boxes import landmark_box
 from .face_detection import box_iou
 from .face_landmarker import Face, FaceLandmarker
 from .landmark_filters import FilterSpec, LandmarkFilter, build_landmark_filter
 
 __all__ = ['FaceTrack', 'FaceTracker', 'landmark_box']
-
-
-def landmark_box(points: np.ndarray) -> np.ndarray:
-    """The tight box (4,) ``x1, y1, x2, y2`` of landmarks (K, 2), ignoring NaN rows."""
-    points = np.asarray(points, np.float64).reshape(-1, 2)
-    finite = points[np.isfinite(points).all(axis=1)]
-    if len(finite) == 0:
-        raise ValueError('landmark_box: no finite landmark')
-    return np.concatenate([finite.min(axis=0), finite.max(axis=0)]).astype(np.float32)
 
 
 @dataclass

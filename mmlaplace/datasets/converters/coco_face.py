@@ -22,6 +22,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 from PIL import Image
 
+from ...structures.landmark_boxes import landmark_box
+
 #: The ``categories`` block of MMPose's face annotation files.
 FACE_CATEGORIES: List[dict] = [
     dict(supercategory='person', id=1, name='face', keypoints=[], skeleton=[])
@@ -32,19 +34,13 @@ BBOX_PADDING = 1.2
 PIXEL_STD = 200.0
 
 
-def landmark_box(keypoints: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
-    """Smallest axis-aligned box around the points.
-
-    Args:
-        keypoints (np.ndarray): (K, 2) ``(x, y)`` pixels, K >= 1.
-
-    Returns:
-        tuple: ``(lo, hi)``, each (2,): top-left and bottom-right corners.
-    """
-    keypoints = np.asarray(keypoints, dtype=np.float64).reshape(-1, 2)
-    if len(keypoints) == 0:
-        raise ValueError('landmark_box: no keypoint')
-    return keypoints.min(axis=0), keypoints.max(axis=0)
+def _box_corners(keypoints: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """Top-left and bottom-right (2,) of the landmark box; every keypoint must be finite."""
+    keypoints = np.asarray(keypoints, np.float64).reshape(-1, 2)
+    if not np.isfinite(keypoints).all():
+        raise ValueError('the keypoints have NaN / Inf values')
+    lo, hi = np.split(landmark_box(keypoints), 2)
+    return lo, hi
 
 
 def padded_bbox(keypoints: np.ndarray, padding: float = BBOX_PADDING) -> List[float]:
@@ -57,7 +53,7 @@ def padded_bbox(keypoints: np.ndarray, padding: float = BBOX_PADDING) -> List[fl
     Returns:
         list: ``[x, y, w, h]`` floats.
     """
-    lo, hi = landmark_box(keypoints)
+    lo, hi = _box_corners(keypoints)
     centre, size = (lo + hi) / 2, (hi - lo) * padding
     x, y = centre - size / 2
     return [float(x), float(y), float(size[0]), float(size[1])]
@@ -75,7 +71,7 @@ def grid_center_scale(keypoints: np.ndarray) -> Tuple[List[float], float]:
     Returns:
         tuple: ``center`` ``[x, y]`` and ``scale``.
     """
-    lo, hi = landmark_box(keypoints)
+    lo, hi = _box_corners(keypoints)
     lo, hi = np.floor(lo), np.ceil(hi)
     centre = (lo + hi) / 2
     return [float(centre[0]), float(centre[1])], float((hi - lo).max()) / PIXEL_STD
