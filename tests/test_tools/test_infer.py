@@ -208,3 +208,34 @@ def test_video_errors_name_the_input_and_flush_outputs(infer, tmp_path, one_thre
     cap = cv2.VideoCapture(str(out / 'good_landmarks.avi'))
     assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 3
     cap.release()
+
+
+def test_pip_head_model_on_images_and_video(infer, repo_root, face_samples_300w, tmp_path,
+                                            one_thread):
+    """A PIPHead config + checkpoint works as any model: images, and a tracked video."""
+    config = repo_root / 'configs' / 'pipnet' / \
+        'pipnet_mobilenetv2-0.5_aug-cosine-1xb32-20e_300w-128x128.py'
+    torch.manual_seed(0)
+    model = init_model(str(config), None, device='cpu')
+    ckpt = tmp_path / 'pip.pth'
+    save_checkpoint(dict(state_dict=model.state_dict(),
+                         meta=dict(dataset_meta=model.dataset_meta)), str(ckpt))
+    out = tmp_path / 'out'
+    infer.main([str(config), str(ckpt), str(face_samples_300w), '--out-dir', str(out),
+                '--no-vis', '--detector', 'dlib-hog'])
+    for result in json.loads((out / 'predictions.json').read_text())['results']:
+        _check_faces(result['faces'])
+    image = cv2.imread(str(face_samples_300w / result['file']))
+    video = tmp_path / 'clip.avi'
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*'MJPG'), 10,
+                             image.shape[1::-1])
+    for _ in range(3):
+        writer.write(image)
+    writer.release()
+    # random weights: a large vote spread, so no track is dropped for its uncertainty
+    infer.main([str(config), str(ckpt), str(video), '--out-dir', str(tmp_path / 'v'),
+                '--whole-image', '--lost-scale', '100'])
+    data = json.loads((tmp_path / 'v' / 'predictions.json').read_text())
+    assert data['complete'] and [r['frame'] for r in data['results']] == [0, 1, 2]
+    for result in data['results']:
+        _check_faces(result['faces'])
