@@ -158,7 +158,7 @@ class PIPLabel(RegressionLabel):
         Returns:
             PIPTargets: Score maps and the offsets at the positive cells, grid units. A
             landmark outside the map gets the nearest border cell (offsets then leave
-            [0, 1], as in PIPNet's code).
+            [0, 1], as in PIPNet's code); a non-finite label gets weight 0.
 
         Raises:
             ValueError: For labels that are not (B, K, 2) or weights that are not (B, K).
@@ -171,6 +171,10 @@ class PIPLabel(RegressionLabel):
                              f'{tuple(labels.shape[:2])}, got {tuple(weights.shape)}')
         num, k = labels.shape[:2]
         self._check_num_keypoints(k)
+        # a non-finite label (an unannotated point) gets weight 0 and a harmless position
+        finite = torch.isfinite(labels).all(dim=-1)
+        labels = torch.where(finite[..., None], labels, torch.zeros_like(labels))
+        weights = weights * finite.to(weights.dtype)
         width, height = self.heatmap_size
         grid = labels * labels.new_tensor([float(width), float(height)])
         cell = grid.detach().floor()

@@ -111,6 +111,14 @@ def test_border_landmarks_take_the_border_cell():
     torch.testing.assert_close(t.offsets[0, 0], torch.tensor([1.4, -0.2]))
 
 
+def test_non_finite_labels_get_no_weight():
+    codec = PIPLabel(input_size=(64, 64), heatmap_size=(4, 4), neighbor_indices=[[1], [0]])
+    labels = torch.tensor([[[0.5, 0.5], [float('nan'), 0.2]]])
+    t = codec.assign_targets(labels, torch.ones(1, 2))
+    assert t.weights.tolist() == [[1.0, 0.0]] and t.neighbor_weights.sum() == 0
+    assert torch.isfinite(t.offsets).all() and torch.isfinite(t.neighbor_offsets).all()
+
+
 def test_neighbour_weights_need_both_landmarks_visible():
     codec = PIPLabel(input_size=(64, 64), heatmap_size=(4, 4), neighbor_indices=[[1], [0]])
     t = codec.assign_targets(torch.full((1, 2, 2), 0.5), torch.tensor([[1.0, 0.0]]))
