@@ -40,6 +40,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmlaplace.apis.onnx_export import (
     LandmarkOnnxWrapper,
+    decodes_in_graph,
     export_onnx,
     load_pose_model,
     model_input_size,
@@ -94,11 +95,6 @@ class HeatmapArgmaxNet(IntegralRegressionNet):
         coords = torch.stack([x + 0.25 * torch.sign(at(1, 0) - at(-1, 0)),
                               y + 0.25 * torch.sign(at(0, 1) - at(0, -1))], dim=-1).float()
         return coords * (self.size / self.size.new_tensor([float(w), float(h)]))
-
-
-def decodes_in_graph(model: torch.nn.Module) -> bool:
-    """The head has mmlaplace's ONNX decoding (SoftArgmaxHead, PIPHead)."""
-    return hasattr(model.head, 'forward_moments') or hasattr(model.head, 'forward_decoded')
 
 
 def landmark_net(model: torch.nn.Module, input_size: tuple) -> torch.nn.Module:

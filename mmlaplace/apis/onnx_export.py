@@ -89,6 +89,14 @@ class OnnxInputSpec:
                        'mmlaplace.apis.export_onnx')
 
 
+def decodes_in_graph(model: nn.Module) -> bool:
+    """The model's head has a decoding :class:`LandmarkOnnxWrapper` exports into the graph
+    (``forward_moments``: :class:`SoftArgmaxHead`; ``forward_decoded``: :class:`PIPHead`).
+    """
+    head = getattr(model, 'head', None)
+    return hasattr(head, 'forward_moments') or hasattr(head, 'forward_decoded')
+
+
 class LandmarkOnnxWrapper(nn.Module):
     """A top-down model with :class:`SoftArgmaxHead` or :class:`PIPHead` as ``image -> tensors``.
 
@@ -111,7 +119,7 @@ class LandmarkOnnxWrapper(nn.Module):
         super().__init__()
         head = getattr(model, 'head', None)
         self.decodes_maps = hasattr(head, 'forward_decoded')
-        if head is None or not (hasattr(head, 'forward_moments') or self.decodes_maps):
+        if not decodes_in_graph(model):
             raise TypeError('ONNX export needs a top-down model whose head is SoftArgmaxHead or '
                             'PIPHead (model.head has neither forward_moments nor '
                             f'forward_decoded; got {type(head).__name__})')

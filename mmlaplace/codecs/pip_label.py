@@ -101,6 +101,12 @@ class PIPLabel(RegressionLabel):
         self.heatmap_size = (int(heatmap_size[0]), int(heatmap_size[1]))
         self.neighbor_indices = _check_neighbors(neighbor_indices)
         self.num_neighbors = int(self.neighbor_indices.shape[1])
+        # built once: the (K, C) table as a tensor and the (K, K * C) 0/1 vote matrix whose
+        # row n selects the neighbour votes cast for landmark n
+        self._neighbors = torch.from_numpy(self.neighbor_indices)
+        flat = self._neighbors.reshape(-1)
+        self._votes = torch.zeros(len(self.neighbor_indices), flat.numel())
+        self._votes[flat, torch.arange(flat.numel())] = 1.0
         if scale_mode is None:
             scale_mode = 'votes' if self.num_neighbors > 0 else 'score_softmax'
         if scale_mode not in SCALE_MODES:
@@ -129,15 +135,6 @@ class PIPLabel(RegressionLabel):
         """Input pixels per cell ``(W_in / W, H_in / H)``."""
         return (self.input_size[0] / self.heatmap_size[0],
                 self.input_size[1] / self.heatmap_size[1])
-
-    def vote_matrix(self, num_keypoints: int) -> Tensor:
-        """(K, K * C) 0/1 matrix: row ``n`` selects the neighbour votes cast for landmark ``n``."""
-        self._check_num_keypoints(num_keypoints)
-        votes = torch.zeros(num_keypoints, num_keypoints * self.num_neighbors)
-        if self.num_neighbors:
-            flat = torch.from_numpy(self.neighbor_indices.reshape(-1))
-            votes[flat, torch.arange(flat.numel())] = 1.0
-        return votes
 
     def _check_num_keypoints(self, num_keypoints: int) -> None:
         if self.num_neighbors and num_keypoints != self.neighbor_indices.shape[0]:
@@ -184,7 +181,7 @@ class PIPLabel(RegressionLabel):
         scores = labels.new_zeros(num, k, height * width)
         scores.scatter_(-1, index[..., None], 1.0)
         if self.num_neighbors:
-            nb = torch.from_numpy(self.neighbor_indices).to(labels.device)  # (K, C)
+            nb = self._neighbors.to(labels.device)  # (K, C)
             neighbor_offsets = grid[:, nb] - cell[:, :, None]
             neighbor_weights = weights[:, :, None] * weights[:, nb]
         else:
@@ -220,13 +217,13 @@ class PIPLabel(RegressionLabel):
         if self.num_neighbors:
             votes = cell[:, :, None] + gather_cells(neighbor_offsets, index)  # (B, K, C, 2)
             votes = votes.reshape(num, k * self.num_neighbors, 2)
-            matrix = self.vote_matrix(k).to(scores)
+            matrix = self._votes.to(scores)
             count = 1.0 + matrix.sum(dim=1)[:, None]  # (K, 1)
             mean = (own + matrix @ votes) / count
         else:
             mean = own
         if self.scale_mode == 'votes':
-            target = mean[:, torch.from_numpy(self.neighbor_indices.reshape(-1))]
+            target = mean[:, self._neighbors.reshape(-1).to(scores.device)]
             spread = ((own - mean).abs() + matrix @ (votes - target).abs()) / count
         else:
             spread = self._softmax_scale(flat, height, width)
