@@ -85,6 +85,18 @@ def test_benchmark_train_report(load_tool, tmp_path: Path):
     assert 'D passes (paper D)' in (out / 'train.md').read_text()
 
 
+def test_benchmark_train_times_the_elt_step(load_tool, tmp_path: Path):
+    report = load_tool('benchmark_train.py').main([
+        '--variants', 'supervised-laplacekl', 'semi-supervised-elt', '--width', '1/16',
+        '--batch-size', '2', '--threads', '1', '--warmup', '0', '--steps', '1', '--rounds', '1',
+        '--no-parts', '--out-dir', str(tmp_path)])
+    by = {r['variant']: r for r in report['rows']}
+    assert by['semi-supervised-elt']['params'] == by['supervised-laplacekl']['params']
+    elt = [t for t in report['targets'] if t['target'].startswith('ELT step')]
+    assert len(elt) == 1 and elt[0]['measured'] == pytest.approx(
+        by['semi-supervised-elt']['step_s'] / by['supervised-laplacekl']['step_s'])
+
+
 def test_reproduce_plan_aggregate_and_one_run(load_tool, tmp_path: Path, face_samples_300w):
     """The plan of every experiment, and one real (tiny) train + test run aggregated."""
     reproduce = load_tool('reproduce.py')
