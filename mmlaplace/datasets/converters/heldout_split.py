@@ -20,6 +20,17 @@ def _component(file_name: str) -> str:
     return '/'.join(parts[:-1]) or '.'
 
 
+def load_annotation_file(ann_file: str) -> dict:
+    """The JSON of a COCO-style annotation file; errors name the file."""
+    if not osp.isfile(ann_file):
+        raise FileNotFoundError(f'annotation file not found: {ann_file}')
+    with open(ann_file) as f:
+        try:
+            return json.load(f)
+        except json.JSONDecodeError as err:
+            raise ValueError(f'{ann_file} is not valid JSON: {err}') from err
+
+
 def split_heldout(data: dict, num_heldout: int, seed: int = 0) -> Tuple[dict, dict]:
     """Split a COCO-style annotation dict into a fit part and a held-out part.
 
@@ -87,14 +98,7 @@ def write_heldout_split(ann_file: str, out_dir: str, num_heldout: int,
     Returns:
         tuple[str, str]: paths of the fit and held-out files.
     """
-    if not osp.isfile(ann_file):
-        raise FileNotFoundError(f'annotation file not found: {ann_file}')
-    with open(ann_file) as f:
-        try:
-            data = json.load(f)
-        except json.JSONDecodeError as err:
-            raise ValueError(f'{ann_file} is not valid JSON: {err}') from err
-    fit, held = split_heldout(data, num_heldout, seed)
+    fit, held = split_heldout(load_annotation_file(ann_file), num_heldout, seed)
     os.makedirs(out_dir, exist_ok=True)
     stem = osp.splitext(osp.basename(ann_file))[0]
     paths = []

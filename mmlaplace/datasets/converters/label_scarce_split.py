@@ -24,7 +24,7 @@ import numpy as np
 
 from mmlaplace.utils.atomic_io import atomic_write
 
-from .heldout_split import split_heldout
+from .heldout_split import load_annotation_file, split_heldout
 
 __all__ = ['fraction_tag', 'labeled_count', 'split_label_scarce', 'write_label_scarce_split']
 
@@ -154,11 +154,7 @@ def write_label_scarce_split(ann_file: str, out_dir: str, fractions: Sequence[fl
     img_dir = img_dir or osp.join(osp.dirname(osp.abspath(ann_file)), '..', 'images')
     if not osp.isdir(img_dir):
         raise FileNotFoundError(f'image folder not found: {img_dir} (pass img_dir / --img-dir)')
-    with open(ann_file) as f:
-        try:
-            data = json.load(f)
-        except json.JSONDecodeError as err:
-            raise ValueError(f'{ann_file} is not valid JSON: {err}') from err
+    data = load_annotation_file(ann_file)
     held, parts = split_label_scarce(data, fractions, seeds, num_heldout, heldout_seed)
     os.makedirs(out_dir, exist_ok=True)
     link = osp.join(out_dir, 'images')

@@ -13,6 +13,7 @@ from mmpose.utils.typing import ConfigType, OptConfigType, OptMultiConfig, Sampl
 from torch import Tensor, nn
 
 from ..utils import render_target_heatmaps
+from .semi_supervised_data import split_semi_supervised_data
 
 ADV_LOSS_TYPES = ('minimax', 'non_saturating')
 INVISIBLE_MODES = ('prediction', 'uniform')
@@ -265,13 +266,7 @@ class AdversarialTopdownPoseEstimator(TopdownPoseEstimator):
     # ------------------------------------------------------------------ training
     @staticmethod
     def _split_data(data: dict) -> Tuple[dict, dict]:
-        if not (isinstance(data, dict) and 'labeled' in data and 'unlabeled' in data):
-            keys = sorted(data) if isinstance(data, dict) else type(data).__name__
-            raise TypeError(
-                'AdversarialTopdownPoseEstimator.train_step expects dict(labeled=batch, '
-                f'unlabeled=batch) (use train_cfg type SemiSupervisedEpochBasedTrainLoop), '
-                f'got {keys}')
-        return data['labeled'], data['unlabeled']
+        return split_semi_supervised_data(data, 'AdversarialTopdownPoseEstimator')
 
     @staticmethod
     def _split_optim(optim_wrapper: OptimWrapperDict) -> Tuple[OptimWrapper, OptimWrapper]:

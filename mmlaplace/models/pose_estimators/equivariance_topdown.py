@@ -1,6 +1,6 @@
 """Top-down estimator trained with the equivariance loss (ELT) on labeled + unlabeled faces."""
 from collections import OrderedDict
-from typing import Dict, Optional, Tuple
+from typing import Dict, Optional
 
 import torch
 from mmengine.logging import MessageHub
@@ -11,6 +11,7 @@ from mmpose.utils.typing import ConfigType, OptConfigType, OptMultiConfig
 from torch import Tensor
 
 from ..utils.similarity_warp import sample_similarity, transform_points, warp_images
+from .semi_supervised_data import split_semi_supervised_data
 
 _TRANSFORM_KEYS = ('rotate', 'scale', 'shift')
 
@@ -90,16 +91,6 @@ class EquivarianceTopdownPoseEstimator(TopdownPoseEstimator):
             raise ValueError(f'warmup_iters must be an int >= 0, got {warmup_iters!r}')
         self.elt_labeled, self.warmup_iters = elt_labeled, warmup_iters
 
-    @staticmethod
-    def _split_data(data: dict) -> Tuple[dict, dict]:
-        if not (isinstance(data, dict) and 'labeled' in data and 'unlabeled' in data):
-            keys = sorted(data) if isinstance(data, dict) else type(data).__name__
-            raise TypeError(
-                'EquivarianceTopdownPoseEstimator.train_step expects dict(labeled=batch, '
-                'unlabeled=batch) (train_cfg type SemiSupervisedEpochBasedTrainLoop), got '
-                f'{keys}')
-        return data['labeled'], data['unlabeled']
-
     def equivariance_terms(self, images: Tensor) -> Dict[str, Tensor]:
         """``elt_loss`` (weighted, with graph) and ``elt_distance`` on images (B, 3, H, W)."""
         b, _, h, w = images.shape
@@ -122,7 +113,8 @@ class EquivarianceTopdownPoseEstimator(TopdownPoseEstimator):
 
     def train_step(self, data: dict, optim_wrapper: OptimWrapper) -> Dict[str, Tensor]:
         """Supervised loss on the labeled batch + the weighted ELT term (class docstring)."""
-        labeled, unlabeled = self._split_data(data)
+        labeled, unlabeled = split_semi_supervised_data(
+            data, 'EquivarianceTopdownPoseEstimator')
         labeled = self.data_preprocessor(labeled, True)
         unlabeled = self.data_preprocessor(unlabeled, True)
         inputs_l, samples_l = labeled['inputs'], labeled['data_samples']
