@@ -149,12 +149,10 @@ def write_label_scarce_split(ann_file: str, out_dir: str, fractions: Sequence[fl
         img_dir (str, optional): The images of ``ann_file``. Defaults to MMPose's layout,
             ``<folder of ann_file>/../images``.
     """
-    if not osp.isfile(ann_file):
-        raise FileNotFoundError(f'annotation file not found: {ann_file}')
+    data = load_annotation_file(ann_file)
     img_dir = img_dir or osp.join(osp.dirname(osp.abspath(ann_file)), '..', 'images')
     if not osp.isdir(img_dir):
         raise FileNotFoundError(f'image folder not found: {img_dir} (pass img_dir / --img-dir)')
-    data = load_annotation_file(ann_file)
     held, parts = split_label_scarce(data, fractions, seeds, num_heldout, heldout_seed)
     os.makedirs(out_dir, exist_ok=True)
     link = osp.join(out_dir, 'images')

@@ -107,7 +107,7 @@ class EquivarianceTopdownPoseEstimator(TopdownPoseEstimator):
         loss = self.elt(mu, mu_t, matrices, inside.float(), scales=scales[:b],
                         scales_t=scales[b:])
         with torch.no_grad():
-            dist = (transform_points(mu, matrices) - mu_t).norm(dim=-1)
+            dist = (target - mu_t).norm(dim=-1)
             dist = (dist * inside).sum() / inside.sum().clamp_min(1)
         return OrderedDict(elt_loss=loss, elt_distance=dist)
 

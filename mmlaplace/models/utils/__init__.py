@@ -1,11 +1,11 @@
 """Utilities shared by mmlaplace models."""
 from .heatmap_stats import heatmap_moments, normalize_heatmaps, render_target_heatmaps
 from .similarity_warp import (
-                              affine_scale,
-                              invert_affine,
-                              sample_similarity,
-                              transform_points,
-                              warp_images,
+    affine_scale,
+    invert_affine,
+    sample_similarity,
+    transform_points,
+    warp_images,
 )
 
 __all__ = ['normalize_heatmaps', 'heatmap_moments', 'render_target_heatmaps',
