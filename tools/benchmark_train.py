@@ -40,7 +40,10 @@ from mmlaplace.utils.benchmark import machine_info, markdown_table, write_report
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 SUP_CONFIG = 'configs/laplacekl/laplacekl_rcn-w1-8_1xb32-200e_300w-80x80.py'
 ADV_CONFIG = 'configs/adversarial/laplacekl-d10k_rcn-w1-4_1xb32-200e_300w-80x80.py'
-ELT_CONFIG = 'configs/semi_supervised/laplacekl-elt_rcn-w1-8_1xb32-200e_300w-10pct-80x80.py'
+ELT_CONFIG = 'configs/semi_supervised/laplacekl-elt_rcn-w1-8_1xb32-300e_300w-10pct-80x80.py'
+STC_CONFIG = 'configs/semi_supervised/laplacekl-stc_rcn-w1-8_1xb32-300e_300w-10pct-80x80.py'
+ADV_10PCT_CONFIG = (
+    'configs/semi_supervised/laplacekl-adv_rcn-w1-8_1xb32-300e_300w-10pct-80x80.py')
 
 #: variant -> (config, cfg options, what it is)
 VARIANTS: Dict[str, tuple] = {
@@ -61,6 +64,12 @@ VARIANTS: Dict[str, tuple] = {
     'semi-supervised-elt': (ELT_CONFIG, {},
                             'LaplaceKL + ELT: 8 unlabeled + 8 labeled images and their warps '
                             '(the config\'s unlabeled batch)'),
+    'semi-supervised-stc': (STC_CONFIG, {'model.self_training.start_iter': 0},
+                            'LaplaceKL + STC: teacher pass + student on 8 warped unlabeled '
+                            'images (a self-training round)'),
+    'semi-supervised-adv-stabilized': (ADV_10PCT_CONFIG, {},
+                                       'LaplaceKL + the stabilized D recipe (SN, 32 base '
+                                       'channels, 8 real vs 8 fake pairs)'),
 }
 
 
@@ -119,7 +128,7 @@ def child(args: argparse.Namespace) -> None:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps(dict(step_s=statistics.median(times), times=times,
                           peak_rss_mb=peak / 1024, rss_before_model_mb=rss0 / 1024,
-                          params=sum(p.numel() for p in model.parameters()))))
+                          params=sum(p.numel() for p in model.parameters() if p.requires_grad))))
 
 
 def parts_child(args: argparse.Namespace) -> None:
@@ -241,6 +250,9 @@ def main(argv: Optional[List[str]] = None) -> Optional[dict]:
                          step_max_s=max(r['step_s'] for r in rs),
                          peak_rss_mb=max(r['peak_rss_mb'] for r in rs)))
     by = {r['variant']: r for r in rows}
+    if 'supervised-laplacekl' in by:  # every method's step cost, side by side (issue 19)
+        for r in rows:
+            r['vs_supervised'] = r['step_s'] / by['supervised-laplacekl']['step_s']
     targets = []
     if 'supervised-softargmax' in by and 'supervised-laplacekl' in by:
         over = by['supervised-laplacekl']['step_s'] / by['supervised-softargmax']['step_s'] - 1
@@ -267,9 +279,9 @@ def main(argv: Optional[List[str]] = None) -> Optional[dict]:
              f'batch {args.batch_size} (+ {args.batch_size} unlabeled for semi-supervised), '
              f'80 x 80; median over {args.rounds} interleaved rounds of {args.steps} steps.\n\n'
              + markdown_table(rows, ['variant', 'what', 'params', 'step_s', 'step_min_s',
-                                     'step_max_s', 'peak_rss_mb'],
-                              ['variant', 'what', 'params', 's / step', 'min', 'max',
-                               'peak RSS (MB)'])
+                                     'step_max_s', 'vs_supervised', 'peak_rss_mb'],
+                              ['variant', 'what', 'trained params', 's / step', 'min', 'max',
+                               'x supervised', 'peak RSS (MB)'])
              + '\n\n' + markdown_table(targets, ['target', 'measured', 'goal', 'met']))
     if parts is not None:
         table += ('\n\nParts of a semi-supervised iteration timed alone (s, median over '

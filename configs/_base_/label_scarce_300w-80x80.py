@@ -22,7 +22,9 @@ test_dataloader = dict(
 # constant lr: the checkpoint of epoch e is what an e-epoch run gives, so one long run per
 # method answers every budget; keep them all (RCN-1/8: 0.5 MB each with Adam's state)
 default_hooks = dict(checkpoint=dict(interval=20, max_keep_ckpts=-1, save_best=None))
-train_cfg = dict(val_interval=20)
+# 300 epochs: the supervised-only baseline at 10 % was still improving on the held-out faces
+# at 200 (issue 19: every method trains as long as the baseline keeps improving)
+train_cfg = dict(max_epochs=300, val_interval=20)
 
 # Semi-supervised children: train_cfg = {{_base_.semi_supervised_train_cfg}}. The unlabeled
 # stream: the protocol's other fit images (their face boxes, no landmarks; another seed:
@@ -33,7 +35,7 @@ val_pipeline = {{_base_.val_pipeline}}
 semi_supervised_train_cfg = dict(
     _delete_=True,
     type='SemiSupervisedEpochBasedTrainLoop',
-    max_epochs=200,
+    max_epochs=300,
     val_interval=20,
     unlabeled_dataloader=dict(
         batch_size=8,

@@ -85,16 +85,23 @@ def test_benchmark_train_report(load_tool, tmp_path: Path):
     assert 'D passes (paper D)' in (out / 'train.md').read_text()
 
 
-def test_benchmark_train_times_the_elt_step(load_tool, tmp_path: Path):
+def test_benchmark_train_times_the_semi_supervised_methods(load_tool, tmp_path: Path):
     report = load_tool('benchmark_train.py').main([
-        '--variants', 'supervised-laplacekl', 'semi-supervised-elt', '--width', '1/16',
+        '--variants', 'supervised-laplacekl', 'semi-supervised-elt', 'semi-supervised-stc',
+        'semi-supervised-adv-stabilized', '--width', '1/16',
         '--batch-size', '2', '--threads', '1', '--warmup', '0', '--steps', '1', '--rounds', '1',
         '--no-parts', '--out-dir', str(tmp_path)])
     by = {r['variant']: r for r in report['rows']}
     assert by['semi-supervised-elt']['params'] == by['supervised-laplacekl']['params']
+    # the STC teacher is frozen: not counted
+    assert by['semi-supervised-stc']['params'] == by['supervised-laplacekl']['params']
     elt = [t for t in report['targets'] if t['target'].startswith('ELT step')]
     assert len(elt) == 1 and elt[0]['measured'] == pytest.approx(
         by['semi-supervised-elt']['step_s'] / by['supervised-laplacekl']['step_s'])
+    for variant, row in by.items():  # every method's cost relative to a supervised step
+        assert row['vs_supervised'] == pytest.approx(
+            row['step_s'] / by['supervised-laplacekl']['step_s']), variant
+    assert 'x supervised' in (tmp_path / 'train.md').read_text()
 
 
 def test_reproduce_plan_aggregate_and_one_run(load_tool, tmp_path: Path, face_samples_300w):

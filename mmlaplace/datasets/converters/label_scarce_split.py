@@ -138,7 +138,9 @@ def write_label_scarce_split(ann_file: str, out_dir: str, fractions: Sequence[fl
 
     Files: ``heldout.json``; per fraction ``f`` and seed ``s``
     ``{tag}_s{s}_labeled.json`` (COCO, for the labeled loader) and
-    ``{tag}_s{s}_unlabeled_boxes.txt`` (for :class:`UnlabeledFaceDataset`), ``tag`` from
+    ``{tag}_s{s}_unlabeled_boxes.txt`` (for :class:`UnlabeledFaceDataset`) and
+    ``{tag}_s{s}_labeled_boxes.txt`` (the labeled faces as an unlabeled stream: the d_l = d_u
+    control of the adversarial method), ``tag`` from
     :func:`fraction_tag`; ``protocol.json`` (source file, counts, seeds); and ``images``, a
     symbolic link to the image folder, so that the folder is a ``data_root`` of its own
     (``data_prefix=dict(img='images/')``, the ``file_name`` paths unchanged).
@@ -170,7 +172,9 @@ def write_label_scarce_split(ann_file: str, out_dir: str, fractions: Sequence[fl
         stem = osp.join(out_dir, f'{fraction_tag(fraction)}_s{seed}')
         atomic_write(json.dumps(labeled), stem + '_labeled.json')
         atomic_write('\n'.join(_box_lines(unlabeled)) + '\n', stem + '_unlabeled_boxes.txt')
-        paths += [stem + '_labeled.json', stem + '_unlabeled_boxes.txt']
+        atomic_write('\n'.join(_box_lines(labeled)) + '\n', stem + '_labeled_boxes.txt')
+        paths += [stem + '_labeled.json', stem + '_unlabeled_boxes.txt',
+                  stem + '_labeled_boxes.txt']
         summary['subsets'].append(dict(fraction=fraction, seed=seed,
                                        num_labeled=len(labeled['images']),
                                        num_unlabeled=len(unlabeled['images'])))

@@ -45,10 +45,13 @@ class HeatmapPatchDiscriminator(BaseModule):
     ``GaussianNoise(noise_std) -> Conv(kernel 4) -> [BatchNorm] -> [LeakyReLU(0.2)]``
 
     with noise before every convolution (training mode only), BatchNorm on all but the first
-    and the last layer, LeakyReLU on all but the last. Channels double from ``base_channels``
-    (capped at ``8 * base_channels``); every layer but the last has stride 2, the last has
-    stride 1 and one output channel (a map of real/fake logits, PatchGAN style). With the
-    default 4 layers an 80 x 80 input gives 9 x 9 logits, a 64 x 64 input 7 x 7.
+    and the last layer, LeakyReLU on all but the last. With ``spectral_norm=True`` every
+    convolution is spectrally normalized (Miyato et al., ICLR 2018: D is 1-Lipschitz per
+    layer, so it cannot become arbitrarily confident) and BatchNorm is left out, as in SN-GAN.
+    Channels double from ``base_channels`` (capped at ``8 * base_channels``); every layer but
+    the last has stride 2, the last has stride 1 and one output channel (a map of real/fake
+    logits, PatchGAN style). With the default 4 layers an 80 x 80 input gives 9 x 9 logits,
+    a 64 x 64 input 7 x 7.
 
     **Heatmap scale.** Generator heatmaps and real heatmaps are probability maps summing to 1
     over ``H * W`` pixels: on 80 x 80 maps a uniform map is 1.6e-4 per pixel, and even the
@@ -69,6 +72,8 @@ class HeatmapPatchDiscriminator(BaseModule):
         num_layers (int): Number of conv layers (>= 2). Defaults to 4.
         noise_std (float): Std of the Gaussian noise before every conv. Defaults to 0.2.
         heatmap_scale (str | float | None): See above. Defaults to ``'numel'``.
+        spectral_norm (bool): Spectral normalization of the convolutions (no BatchNorm).
+            Defaults to False (the paper's D).
         init_cfg (dict | list[dict], optional): Initialization config. Defaults to
             ``dict(type='Normal', std=0.02, layer='Conv2d')``, the pix2pix initialization.
 
@@ -85,6 +90,7 @@ class HeatmapPatchDiscriminator(BaseModule):
                  num_layers: int = 4,
                  noise_std: float = 0.2,
                  heatmap_scale: HeatmapScale = 'numel',
+                 spectral_norm: bool = False,
                  init_cfg: Optional[Union[dict, List[dict]]] = dict(  # noqa: B006
                      type='Normal', std=0.02, layer='Conv2d')) -> None:
         super().__init__(init_cfg)
@@ -108,19 +114,34 @@ class HeatmapPatchDiscriminator(BaseModule):
 
         channels = [in_channels] + [
             base_channels * min(2**i, 8) for i in range(num_layers - 1)] + [1]
+        self.spectral_norm = bool(spectral_norm)
         layers: List[nn.Module] = []
         for i in range(num_layers):
             first, last = i == 0, i == num_layers - 1
-            layers += [
-                GaussianNoise(noise_std),
-                nn.Conv2d(channels[i], channels[i + 1], kernel_size=4, stride=1 if last else 2,
-                          padding=1, bias=first or last)
-            ]
-            if not (first or last):
+            norm = not (first or last) and not self.spectral_norm
+            conv = nn.Conv2d(channels[i], channels[i + 1], kernel_size=4,
+                             stride=1 if last else 2, padding=1, bias=not norm)
+            if self.spectral_norm:
+                conv = nn.utils.parametrizations.spectral_norm(conv)
+            layers += [GaussianNoise(noise_std), conv]
+            if norm:
                 layers.append(nn.BatchNorm2d(channels[i + 1]))
             if not last:
                 layers.append(nn.LeakyReLU(0.2, inplace=True))
         self.layers = nn.Sequential(*layers)
+
+    @property
+    def noise_std(self) -> float:
+        """The std of the input noise of every layer (instance noise; settable)."""
+        return next(m.std for m in self.layers if isinstance(m, GaussianNoise))
+
+    @noise_std.setter
+    def noise_std(self, std: float) -> None:
+        if not (isinstance(std, numbers.Real) and std >= 0):
+            raise ValueError(f'HeatmapPatchDiscriminator: noise_std must be >= 0, got {std!r}')
+        for m in self.layers:
+            if isinstance(m, GaussianNoise):
+                m.std = float(std)
 
     def scale_heatmaps(self, heatmaps: Tensor) -> Tensor:
         """Apply ``heatmap_scale`` to heatmaps of shape (B, K, H, W)."""

@@ -1,10 +1,12 @@
 """Top-down pose estimator trained adversarially on labeled + unlabeled images (Algorithm 1)."""
+import numbers
 from collections import OrderedDict
 from contextlib import contextmanager
 from typing import Dict, Iterator, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
+from mmengine.logging import MessageHub
 from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 from mmpose.models.pose_estimators import TopdownPoseEstimator
@@ -91,6 +93,14 @@ class AdversarialTopdownPoseEstimator(TopdownPoseEstimator):
     ``adv_weight`` (:math:`\lambda = 0.001` in the paper) weights only G's adversarial term; D's
     loss is not scaled (Algorithm 1 updates :math:`\theta_D` with :math:`\nabla L_{adv}`).
 
+    **Keeping D from winning** (a D that is right on every patch gives G no gradient with the
+    minimax loss): ``adv_loss_type='non_saturating'``; ``real_label`` < 1, one-sided label
+    smoothing (Salimans et al., 2016: D's target for real pairs, fakes stay 0);
+    ``noise_anneal_iters``, instance noise (Sønderby et al., 2017) that falls linearly from
+    D's ``noise_std`` to 0 over these runner iterations (so a resumed run continues it); D's
+    ``spectral_norm``; D's learning rate (its optimizer wrapper) and ``disc_steps``. The logs
+    ``disc_acc`` and ``adv_grad_norm`` show whether G gets a signal.
+
     **Real heatmaps** :math:`\omega(s)`: :func:`render_target_heatmaps` (``real_heatmap.kind``
     ``'laplace'`` with scale :math:`b_0` or ``'gaussian'`` with :math:`\sigma`, in heatmap
     pixels), same size and normalization (each map sums to 1) as G's maps, centred on
@@ -110,8 +120,10 @@ class AdversarialTopdownPoseEstimator(TopdownPoseEstimator):
     labeled one, labels ignored) can feed it.
 
     **Log vars**: ``loss`` (G's total), ``sup_<head keys>`` (e.g. ``sup_loss_kpt``,
-    ``sup_acc_pose``), ``adv_loss`` (unweighted), ``disc_loss_real``, ``disc_loss_fake``,
-    ``disc_acc`` (fraction of D's patch decisions that are right, real and fake pooled).
+    ``sup_acc_pose``), ``adv_loss`` (unweighted), ``adv_grad_norm`` (the mean per-image norm of
+    :math:`\partial (\lambda L_{adv}) / \partial G(d^u)`, the adversarial gradient G's
+    heatmaps get), ``disc_loss_real``, ``disc_loss_fake``, ``disc_acc`` (fraction of D's
+    patch decisions that are right, real and fake pooled) and ``disc_noise_std``.
 
     :meth:`loss`, :meth:`predict`, ``val_step`` and ``test_step`` are MMPose's (supervised
     loss only; D is not used at test time), so plain MMPose tools work. Under
@@ -132,6 +144,12 @@ class AdversarialTopdownPoseEstimator(TopdownPoseEstimator):
             (see :func:`render_target_heatmaps`). Defaults to
             ``dict(kind='laplace', scale=1.0, invisible='prediction')``.
         disc_steps (int): D updates per iteration (>= 1). Defaults to 1.
+        real_label (float): D's target for real pairs, in (0, 1]. Defaults to 1.0.
+        noise_anneal_iters (int): Iterations over which D's input noise anneals to 0; 0 keeps
+            it constant (the paper). Defaults to 0.
+        num_real (int, optional): Real pairs per D step: the first ``num_real`` labeled
+            images (e.g. as many as the unlabeled batch, so D sees balanced classes at a
+            fraction of the cost); None for all. Defaults to None.
     """
 
     def __init__(self,
@@ -143,6 +161,9 @@ class AdversarialTopdownPoseEstimator(TopdownPoseEstimator):
                  adv_loss_type: str = 'minimax',
                  real_heatmap: Optional[dict] = None,
                  disc_steps: int = 1,
+                 real_label: float = 1.0,
+                 noise_anneal_iters: int = 0,
+                 num_real: Optional[int] = None,
                  train_cfg: OptConfigType = None,
                  test_cfg: OptConfigType = None,
                  data_preprocessor: OptConfigType = None,
@@ -168,6 +189,16 @@ class AdversarialTopdownPoseEstimator(TopdownPoseEstimator):
             raise ValueError(f'adv_weight must be >= 0, got {adv_weight}')
         if not (isinstance(disc_steps, int) and disc_steps >= 1):
             raise ValueError(f'disc_steps must be an int >= 1, got {disc_steps!r}')
+        if not (isinstance(real_label, numbers.Real) and 0 < real_label <= 1):
+            raise ValueError(f'real_label must be in (0, 1], got {real_label!r}')
+        if not (isinstance(noise_anneal_iters, int) and noise_anneal_iters >= 0):
+            raise ValueError(f'noise_anneal_iters must be an int >= 0, got '
+                             f'{noise_anneal_iters!r}')
+        if not (num_real is None or (isinstance(num_real, int) and num_real >= 1)):
+            raise ValueError(f'num_real must be None or an int >= 1, got {num_real!r}')
+        if noise_anneal_iters and not hasattr(self.discriminator, 'noise_std'):
+            raise ValueError(f'noise_anneal_iters needs a discriminator with a noise_std '
+                             f'attribute, got {type(self.discriminator).__name__}')
         real_heatmap = dict(dict(kind='laplace', scale=1.0, invisible='prediction'),
                             **(real_heatmap or {}))
         unknown = set(real_heatmap) - {'kind', 'scale', 'invisible', 'discretization'}
@@ -184,6 +215,10 @@ class AdversarialTopdownPoseEstimator(TopdownPoseEstimator):
         self.adv_loss_type = adv_loss_type
         self.real_heatmap = real_heatmap
         self.disc_steps = disc_steps
+        self.real_label = float(real_label)
+        self.noise_anneal_iters = noise_anneal_iters
+        self.num_real = num_real
+        self.noise_std0 = float(getattr(self.discriminator, 'noise_std', 0.0))
 
     # ------------------------------------------------------------------ building blocks
     @contextmanager
@@ -251,11 +286,14 @@ class AdversarialTopdownPoseEstimator(TopdownPoseEstimator):
         return F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))
 
     @staticmethod
-    def discriminator_losses(real_logits: Tensor, fake_logits: Tensor) -> Dict[str, Tensor]:
-        """``disc_loss_real``, ``disc_loss_fake`` (BCE with logits) and ``disc_acc``."""
+    def discriminator_losses(real_logits: Tensor, fake_logits: Tensor,
+                             real_label: float = 1.0) -> Dict[str, Tensor]:
+        """``disc_loss_real`` (BCE with logits to ``real_label``), ``disc_loss_fake`` (to 0)
+        and ``disc_acc``.
+        """
         real_logits, fake_logits = real_logits.float(), fake_logits.float()
-        loss_real = F.binary_cross_entropy_with_logits(real_logits,
-                                                       torch.ones_like(real_logits))
+        loss_real = F.binary_cross_entropy_with_logits(
+            real_logits, torch.full_like(real_logits, real_label))
         loss_fake = F.binary_cross_entropy_with_logits(fake_logits,
                                                        torch.zeros_like(fake_logits))
         with torch.no_grad():
@@ -289,12 +327,15 @@ class AdversarialTopdownPoseEstimator(TopdownPoseEstimator):
         with optim_wrapper.optim_context(self.discriminator), torch.no_grad():
             fake = (fake if fake is not None else self.generate_heatmaps(inputs_u)).detach()
             fake = fake.float()
+            if self.num_real is not None:
+                inputs_l, samples_l = inputs_l[:self.num_real], samples_l[:self.num_real]
             real = self.real_heatmaps(inputs_l, samples_l, fake.shape[-2:])
         log_vars: Dict[str, Tensor] = OrderedDict()
         for _ in range(self.disc_steps):
             with optim_wrapper.optim_context(self.discriminator):
                 losses = self.discriminator_losses(self.discriminator(real, inputs_l),
-                                                   self.discriminator(fake, inputs_u))
+                                                   self.discriminator(fake, inputs_u),
+                                                   self.real_label)
             optim_wrapper.update_params(losses['disc_loss_real'] + losses['disc_loss_fake'])
             log_vars = OrderedDict((k, v.detach()) for k, v in losses.items())
         return log_vars
@@ -319,6 +360,10 @@ class AdversarialTopdownPoseEstimator(TopdownPoseEstimator):
                     adv = self.generator_adv_loss(self.discriminator(fake, inputs_u))
                     loss = loss + self.adv_weight * adv
                     log_vars['adv_loss'] = adv.detach()
+                    if fake.requires_grad:
+                        grad, = torch.autograd.grad(self.adv_weight * adv, fake,
+                                                    retain_graph=True)
+                        log_vars['adv_grad_norm'] = grad.flatten(1).norm(dim=1).mean()
             optim_wrapper.update_params(loss)
         log_vars['loss'] = loss.detach()
         log_vars.move_to_end('loss', last=False)
@@ -336,6 +381,7 @@ class AdversarialTopdownPoseEstimator(TopdownPoseEstimator):
         """
         labeled, unlabeled = self._split_data(data)
         optim_g, optim_d = self._split_optim(optim_wrapper)
+        noise_std = self.anneal_instance_noise()
         labeled = self.data_preprocessor(labeled, True)
         unlabeled = self.data_preprocessor(unlabeled, True)
         inputs_l, samples_l = labeled['inputs'], labeled['data_samples']
@@ -350,7 +396,18 @@ class AdversarialTopdownPoseEstimator(TopdownPoseEstimator):
         log_vars = self.train_discriminator(inputs_l, samples_l, inputs_u, optim_d, fake)
         log_g = self.train_generator(inputs_l, samples_l, inputs_u, optim_g, fake)
         log_g.update(log_vars)
+        if noise_std is not None:
+            log_g['disc_noise_std'] = torch.tensor(noise_std)
         return log_g
+
+    def anneal_instance_noise(self) -> Optional[float]:
+        """Set D's ``noise_std`` for the runner's iteration (``noise_anneal_iters``)."""
+        if not self.noise_anneal_iters:
+            return None
+        it = int(MessageHub.get_current_instance().get_info('iter') or 0)
+        std = self.noise_std0 * max(0.0, 1.0 - it / self.noise_anneal_iters)
+        unwrap(self.discriminator).noise_std = std
+        return std
 
     # ------------------------------------------------------------------ supervised / test
     def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:

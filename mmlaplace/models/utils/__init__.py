@@ -4,10 +4,11 @@ from .similarity_warp import (
     affine_scale,
     invert_affine,
     sample_similarity,
+    similarity_ranges,
     transform_points,
     warp_images,
 )
 
 __all__ = ['normalize_heatmaps', 'heatmap_moments', 'render_target_heatmaps',
-           'sample_similarity', 'transform_points', 'invert_affine', 'warp_images',
-           'affine_scale']
+           'sample_similarity', 'similarity_ranges', 'transform_points', 'invert_affine',
+           'warp_images', 'affine_scale']

@@ -24,8 +24,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-__all__ = ['sample_similarity', 'transform_points', 'invert_affine', 'warp_images',
-           'affine_scale']
+__all__ = ['sample_similarity', 'similarity_ranges', 'transform_points', 'invert_affine',
+           'warp_images', 'affine_scale']
+
+#: the keys of a ``transform`` config (:func:`sample_similarity`'s ranges)
+SIMILARITY_KEYS = ('rotate', 'scale', 'shift')
 
 
 def _homogeneous(matrices: Tensor) -> Tensor:
@@ -85,6 +88,37 @@ def sample_similarity(batch_size: int, size: Sequence[int], rotate: float = 15.0
     centre = torch.tensor([(w - 1) / 2, (h - 1) / 2])
     offset = centre + t - (linear @ centre)
     return torch.cat([linear, offset[..., None]], dim=2).to(device)
+
+
+def similarity_ranges(transform: Optional[dict], owner: str) -> dict:
+    """A ``transform`` config (:func:`sample_similarity`'s ranges) with defaults, validated.
+
+    Args:
+        transform (dict, optional): Any of ``rotate`` (degrees), ``scale`` ((low, high)),
+            ``shift`` (fraction of the crop); missing keys take the defaults
+            ``rotate=15, scale=(0.9, 1.1), shift=0.08``.
+        owner (str): Who asks, for the messages.
+
+    Returns:
+        dict: All three keys.
+
+    Raises:
+        ValueError: For an unknown key or an invalid range, naming ``owner``.
+
+    Example:
+        >>> similarity_ranges(dict(rotate=0), 'demo')
+        {'rotate': 0, 'scale': (0.9, 1.1), 'shift': 0.08}
+    """
+    ranges = dict(dict(rotate=15.0, scale=(0.9, 1.1), shift=0.08), **(transform or {}))
+    unknown = set(ranges) - set(SIMILARITY_KEYS)
+    if unknown:
+        raise ValueError(f'{owner}: transform: unknown keys {sorted(unknown)} (known: '
+                         f'{list(SIMILARITY_KEYS)})')
+    try:
+        sample_similarity(1, (8, 8), **ranges)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f'{owner}: transform: {err}') from err
+    return ranges
 
 
 def transform_points(points: Tensor, matrices: Tensor) -> Tensor:

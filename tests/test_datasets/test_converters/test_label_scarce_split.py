@@ -82,7 +82,8 @@ def test_written_protocol_feeds_the_datasets(tmp_path):
     paths = write_label_scarce_split(str(ann), str(out), [0.1], [0], num_heldout=8)
     assert osp.realpath(out / 'images') == osp.realpath(src / 'images')
     assert {osp.basename(p) for p in paths} == {
-        'heldout.json', 'f10_s0_labeled.json', 'f10_s0_unlabeled_boxes.txt', 'protocol.json'}
+        'heldout.json', 'f10_s0_labeled.json', 'f10_s0_unlabeled_boxes.txt',
+        'f10_s0_labeled_boxes.txt', 'protocol.json'}
     summary = json.loads((out / 'protocol.json').read_text())
     assert summary['subsets'] == [dict(fraction=0.1, seed=0, num_labeled=4, num_unlabeled=28)]
     unl = UnlabeledFaceDataset(data_root=str(out), ann_file='f10_s0_unlabeled_boxes.txt',
@@ -93,6 +94,12 @@ def test_written_protocol_feeds_the_datasets(tmp_path):
     labeled = json.loads((out / 'f10_s0_labeled.json').read_text())
     assert not {osp.join('images', im['file_name']) for im in labeled['images']} & {
         osp.relpath(unl.get_data_info(i)['img_path'], str(out)) for i in range(len(unl))}
+    # the d_l = d_u control's stream: exactly the labeled images
+    same = UnlabeledFaceDataset(data_root=str(out), ann_file='f10_s0_labeled_boxes.txt',
+                                data_prefix=dict(img='images/'))
+    assert sorted(osp.relpath(same.get_data_info(i)['img_path'], str(out))
+                  for i in range(len(same))) == sorted(
+                      osp.join('images', im['file_name']) for im in labeled['images'])
     # written again: same files, the existing link accepted
     write_label_scarce_split(str(ann), str(out), [0.1], [0], num_heldout=8)
 

@@ -96,3 +96,30 @@ def test_rejects_bad_arguments_and_inputs():
     disc = HeatmapPatchDiscriminator(in_channels=5 + 3, base_channels=8)
     with pytest.raises(ValueError, match='in_channels=8'):
         disc(uniform_maps(1, 4, 16, 16), torch.zeros(1, 3, 16, 16))
+
+
+def test_spectral_norm_bounds_every_conv_and_drops_batchnorm():
+    disc = HeatmapPatchDiscriminator(in_channels=4 + 3, base_channels=8, spectral_norm=True)
+    disc.init_weights()
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in disc.layers)
+    convs = [m for m in disc.layers if isinstance(m, nn.Conv2d)]
+    heatmaps = normalize_heatmaps(torch.randn(2, 4, 32, 32))
+    disc.train()
+    for _ in range(20):  # the power iteration converges in training mode
+        disc(heatmaps, torch.randn(2, 3, 32, 32))
+    disc.eval()
+    for conv in convs:
+        sigma = torch.linalg.matrix_norm(conv.weight.flatten(1), ord=2)
+        assert float(sigma) == pytest.approx(1.0, rel=0.05)
+    disc(heatmaps, torch.randn(2, 3, 32, 32)).mean().backward()
+    for name, p in disc.named_parameters():
+        assert p.grad is not None and torch.isfinite(p.grad).all(), name
+
+
+def test_noise_std_is_settable_on_every_layer():
+    disc = HeatmapPatchDiscriminator(in_channels=4 + 3, base_channels=8, noise_std=0.2)
+    assert disc.noise_std == pytest.approx(0.2)
+    disc.noise_std = 0.05
+    assert all(m.std == 0.05 for m in disc.layers if isinstance(m, GaussianNoise))
+    with pytest.raises(ValueError, match='noise_std'):
+        disc.noise_std = -1.0

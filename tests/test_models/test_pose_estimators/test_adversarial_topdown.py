@@ -332,3 +332,63 @@ def test_train_step_under_separate_ddp_goes_through_the_wrappers():
         assert preds[0].pred_instances.keypoints.shape == (1, K, 2)
     finally:
         dist.destroy_process_group()
+
+
+def test_one_sided_label_smoothing_targets_real_pairs_only():
+    logits = torch.tensor([0.5, -1.0, 2.0])
+    smooth = AdversarialTopdownPoseEstimator.discriminator_losses(logits, -logits, 0.9)
+    sig = torch.sigmoid(logits)
+    expected = -(0.9 * torch.log(sig) + 0.1 * torch.log1p(-sig)).mean()
+    assert float(smooth['disc_loss_real']) == pytest.approx(float(expected), rel=1e-5)
+    plain = AdversarialTopdownPoseEstimator.discriminator_losses(logits, -logits)
+    assert float(smooth['disc_loss_fake']) == pytest.approx(float(plain['disc_loss_fake']))
+    model = build_model(real_label=0.9)
+    assert model.real_label == 0.9
+
+
+def test_instance_noise_anneals_with_the_runner_iteration():
+    from mmengine.logging import MessageHub
+    hub = MessageHub.get_current_instance()
+    model = build_model(noise_anneal_iters=10)
+    optim = build_optim(model)
+    try:
+        stds = []
+        for it in (0, 5, 10, 20):
+            hub.update_info('iter', it)
+            log = model.train_step(make_data(), optim)
+            stds.append(float(log['disc_noise_std']))
+            assert model.discriminator.noise_std == pytest.approx(stds[-1])
+    finally:
+        hub.update_info('iter', 0)
+    assert stds == pytest.approx([0.2, 0.1, 0.0, 0.0])
+
+
+def test_adv_grad_norm_is_the_weighted_gradient_on_the_fake_heatmaps():
+    model = build_model(adv_weight=0.5, adv_loss_type='non_saturating')
+    log = model.train_step(make_data(), build_optim(model))
+    assert float(log['adv_grad_norm']) > 0 and torch.isfinite(log['adv_grad_norm'])
+    doubled = build_model(adv_weight=1.0, adv_loss_type='non_saturating')
+    log2 = doubled.train_step(make_data(), build_optim(doubled))
+    # the same D step (same seed, same init), so the weighted gradient doubles exactly
+    assert float(log2['adv_grad_norm']) == pytest.approx(2 * float(log['adv_grad_norm']),
+                                                         rel=1e-3)
+
+
+@pytest.mark.parametrize('bad, match', [
+    (dict(real_label=0.0), 'real_label'), (dict(real_label=1.5), 'real_label'),
+    (dict(noise_anneal_iters=-1), 'noise_anneal_iters')])
+def test_bad_stabilizers_are_named(bad, match):
+    with pytest.raises(ValueError, match=match):
+        build_model(**bad)
+
+
+def test_num_real_limits_the_real_pairs_of_the_d_step(monkeypatch):
+    model = build_model(num_real=1)
+    seen = []
+    original = model.real_heatmaps
+    monkeypatch.setattr(model, 'real_heatmaps', lambda inputs, samples, size: seen.append(
+        (inputs.shape[0], len(samples))) or original(inputs, samples, size))
+    model.train_step(make_data(), build_optim(model))
+    assert seen == [(1, 1)]
+    with pytest.raises(ValueError, match='num_real'):
+        build_model(num_real=0)
