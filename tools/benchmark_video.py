@@ -62,8 +62,8 @@ from mmlaplace.structures.landmark_boxes import landmark_box  # noqa: E402
 from mmlaplace.utils.model_zoo import DEFAULT_MODEL, resolve_model  # noqa: E402
 
 KALMAN_GRIDS = {
-    'kalman': dict(process_noise=[0.003, 0.01, 0.03, 0.1, 0.3, 1.0],
-                   scale_gain=[0.5, 1.0, 2.0, 4.0]),
+    'kalman': dict(process_noise=[0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0],
+                   scale_gain=[0.5, 1.0, 2.0, 4.0], speed_gain=[0.0, 10.0, 100.0, 1000.0]),
     'kalman-affine': dict(process_noise=[0.01, 0.03, 0.1, 0.3], scale_gain=[1.0, 2.0, 4.0],
                           velocity_decay=[0.0, 0.5, 0.8, 1.0], motion_shrink=[0.3, 1.0]),
 }

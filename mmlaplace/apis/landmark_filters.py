@@ -212,6 +212,11 @@ class KalmanLandmarkFilter(LandmarkFilter):
             start, px / frame. Defaults to 5.0.
         velocity_decay (float): Factor ``rho`` in ``v_t = rho v_{t-1} + w`` (1: constant
             velocity; below 1 the velocity fades, a damped motion model). Defaults to 1.0.
+        speed_gain (float): Speed-adaptive process noise, ``q_t = q (1 + speed_gain |v|^2)``
+            with ``|v|`` the landmark's filtered speed (px / frame) of the previous frame:
+            a landmark at rest is smoothed hard (weighted by its measurement noise), a moving
+            one is followed (the adaptation of the one-euro filter, inside a filter that also
+            knows each measurement's noise). 0 keeps ``q`` constant. Defaults to 0.0.
 
     Example:
         >>> f = KalmanLandmarkFilter(process_noise=0.001)
@@ -224,18 +229,20 @@ class KalmanLandmarkFilter(LandmarkFilter):
 
     def __init__(self, process_noise: float = 0.05, scale_gain: float = 1.0,
                  min_std: float = 0.1, default_std: float = 2.0,
-                 init_velocity_std: float = 5.0, velocity_decay: float = 1.0):
+                 init_velocity_std: float = 5.0, velocity_decay: float = 1.0,
+                 speed_gain: float = 0.0):
         for key, value in (('process_noise', process_noise), ('scale_gain', scale_gain),
                            ('default_std', default_std)):
             if not value > 0:
                 raise ValueError(f'KalmanLandmarkFilter: {key} must be > 0, got {value}')
-        for key, value in (('min_std', min_std), ('init_velocity_std', init_velocity_std)):
+        for key, value in (('min_std', min_std), ('init_velocity_std', init_velocity_std),
+                           ('speed_gain', speed_gain)):
             if value < 0:
                 raise ValueError(f'KalmanLandmarkFilter: {key} must be >= 0, got {value}')
         if not 0 <= velocity_decay <= 1:
             raise ValueError('KalmanLandmarkFilter: velocity_decay must be in [0, 1], got '
                              f'{velocity_decay}')
-        self.velocity_decay = velocity_decay
+        self.velocity_decay, self.speed_gain = velocity_decay, speed_gain
         self.q, self.scale_gain, self.min_std = process_noise, scale_gain, min_std
         self.default_std, self.init_velocity_std = default_std, init_velocity_std
         self.reset()
@@ -248,6 +255,13 @@ class KalmanLandmarkFilter(LandmarkFilter):
     def _carry(self, points: np.ndarray, r: np.ndarray, seen: np.ndarray) -> np.ndarray:
         """Where the previous estimates are carried before the velocity step (here: stay)."""
         return self._x
+
+    def process_noise_now(self) -> Union[float, np.ndarray]:
+        """``q`` of this step: constant, or (K, 1) from the filtered speeds (``speed_gain``)."""
+        if not self.speed_gain:
+            return self.q
+        speed2 = np.square(self._v).sum(-1, keepdims=True)
+        return self.q * (1.0 + self.speed_gain * speed2)
 
     def measurement_variance(self, points: np.ndarray,
                              scales: Optional[np.ndarray]) -> np.ndarray:
@@ -275,9 +289,10 @@ class KalmanLandmarkFilter(LandmarkFilter):
         pxx, pxv, pvv = np.moveaxis(self._p, -1, 0)
         x = self._carry(points, r, seen) + dt * self._v
         decay = self.velocity_decay ** dt
-        pxx = pxx + 2 * dt * pxv + dt * dt * pvv + self.q * dt ** 3 / 3
-        pxv = decay * (pxv + dt * pvv) + self.q * dt ** 2 / 2
-        pvv = decay * decay * pvv + self.q * dt
+        q = self.process_noise_now()
+        pxx = pxx + 2 * dt * pxv + dt * dt * pvv + q * dt ** 3 / 3
+        pxv = decay * (pxv + dt * pvv) + q * dt ** 2 / 2
+        pvv = decay * decay * pvv + q * dt
         # update where measured
         z = np.where(seen, points, x)
         s = pxx + np.where(seen, r, 0.0)

@@ -206,3 +206,33 @@ def test_velocity_decay():
         coast[decay] = float(out.points[0, 0])
     assert coast[1.0] == pytest.approx(58 + 10, abs=0.5)
     assert coast[0.0] < 60
+
+
+def test_speed_adaptive_process_noise_smooths_at_rest_and_follows_motion():
+    """Same q: at rest the adaptive filter smooths as the constant one (v ~ 0), after a
+    velocity change it settles faster (q grows with the speed)."""
+    rng = np.random.default_rng(0)
+    b = np.full((K, 2), 1 / np.sqrt(2))  # R = 1
+    rest = rng.normal(0, 1, (80, K, 2))
+    const = KalmanLandmarkFilter(process_noise=1e-3)
+    adapt = KalmanLandmarkFilter(process_noise=1e-3, speed_gain=50.0)
+    out_c = [const.update(z, b).points for z in rest]
+    out_a = [adapt.update(z, b).points for z in rest]
+    jitter_c = np.sqrt(np.mean(np.square(np.diff(out_c[40:], axis=0))))
+    jitter_a = np.sqrt(np.mean(np.square(np.diff(out_a[40:], axis=0))))
+    assert jitter_a < 0.3 and jitter_a < 1.6 * jitter_c  # both far below the raw 1.41
+    # then the landmarks start moving at 2 px / frame
+    errors = {}
+    for name, f in (('const', const), ('adapt', adapt)):
+        err = []
+        for t in range(1, 31):
+            out = f.update(2.0 * t + rng.normal(0, 1, (K, 2)), b)
+            err.append(np.abs(out.points - 2.0 * t).mean())
+        errors[name] = np.array(err)
+    assert errors['adapt'][10:20].mean() < 0.5 * errors['const'][10:20].mean()
+    # 0 is exactly the constant filter
+    a, c = KalmanLandmarkFilter(speed_gain=0.0), KalmanLandmarkFilter()
+    for z in rest[:5]:
+        np.testing.assert_array_equal(a.update(z, b).points, c.update(z, b).points)
+    with pytest.raises(ValueError, match='speed_gain'):
+        KalmanLandmarkFilter(speed_gain=-1.0)

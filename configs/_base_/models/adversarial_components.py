@@ -84,19 +84,9 @@ semi_supervised_loop = dict(
 # the paper's width (base_channels 32): with 32 real pairs and width 64 a step cost ~9x a
 # supervised one on a CPU.
 stabilized_adversarial_model = dict(
-    type='AdversarialTopdownPoseEstimator',
-    discriminator=dict(
-        type='HeatmapPatchDiscriminator',
-        in_channels=68 + 3,
-        base_channels=32,
-        num_layers=4,
-        noise_std=0.2,
-        heatmap_scale='numel',
-        spectral_norm=True),
-    adv_weight=0.001,
+    adversarial_model,
+    discriminator=dict(adversarial_model['discriminator'], base_channels=32, spectral_norm=True),
     adv_loss_type='non_saturating',
-    real_heatmap=dict(kind='laplace', scale=1.0, invisible='prediction'),
-    disc_steps=1,
     real_label=0.9,
     noise_anneal_iters=1050,
     num_real=8)
