@@ -276,7 +276,8 @@ def main(argv: Optional[List[str]] = None) -> Optional[dict]:
     m = machine_info(args.threads)
     table = (f'CPU: {m["cpu"]}, {m["cores"]} cores, {args.threads} threads, torch '
              f'{m["torch"]}, {m["date"]}; RCN width {Fraction(args.width).limit_denominator()}, '
-             f'batch {args.batch_size} (+ {args.batch_size} unlabeled for semi-supervised), '
+             f'batch {args.batch_size} (+ {args.batch_size} unlabeled for the paper\'s D, the '
+             f'config\'s unlabeled batch for the label-scarce methods), '
              f'80 x 80; median over {args.rounds} interleaved rounds of {args.steps} steps.\n\n'
              + markdown_table(rows, ['variant', 'what', 'params', 'step_s', 'step_min_s',
                                      'step_max_s', 'vs_supervised', 'peak_rss_mb'],
