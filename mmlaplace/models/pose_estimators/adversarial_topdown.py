@@ -6,7 +6,6 @@ from typing import Dict, Iterator, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
-from mmengine.logging import MessageHub
 from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 from mmpose.models.pose_estimators import TopdownPoseEstimator
@@ -15,7 +14,7 @@ from mmpose.utils.typing import ConfigType, OptConfigType, OptMultiConfig, Sampl
 from torch import Tensor, nn
 
 from ..utils import render_target_heatmaps
-from .semi_supervised_data import split_semi_supervised_data
+from .semi_supervised_data import current_iter, split_semi_supervised_data
 
 ADV_LOSS_TYPES = ('minimax', 'non_saturating')
 INVISIBLE_MODES = ('prediction', 'uniform')
@@ -404,8 +403,7 @@ class AdversarialTopdownPoseEstimator(TopdownPoseEstimator):
         """Set D's ``noise_std`` for the runner's iteration (``noise_anneal_iters``)."""
         if not self.noise_anneal_iters:
             return None
-        it = int(MessageHub.get_current_instance().get_info('iter') or 0)
-        std = self.noise_std0 * max(0.0, 1.0 - it / self.noise_anneal_iters)
+        std = self.noise_std0 * max(0.0, 1.0 - current_iter() / self.noise_anneal_iters)
         unwrap(self.discriminator).noise_std = std
         return std
 

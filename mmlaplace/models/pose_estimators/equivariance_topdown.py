@@ -8,6 +8,7 @@ from mmpose.utils.typing import ConfigType, OptConfigType, OptMultiConfig
 from torch import Tensor
 
 from ..utils.similarity_warp import (
+    inside_crop,
     sample_similarity,
     similarity_ranges,
     transform_points,
@@ -88,7 +89,7 @@ class EquivarianceTopdownPoseEstimator(SemiSupervisedTopdownPoseEstimator):
         scales = scales.float() * scales.new_tensor([w / hm_w, h / hm_h]).float()
         mu, mu_t = points[:b], points[b:]
         target = transform_points(mu.detach(), matrices)
-        inside = ((target >= 0) & (target <= target.new_tensor([w - 1, h - 1]))).all(-1)
+        inside = inside_crop(target, (w, h))
         loss = self.elt(mu, mu_t, matrices, inside.float(), scales=scales[:b],
                         scales_t=scales[b:])
         with torch.no_grad():

@@ -16,12 +16,14 @@ from ..utils.pseudo_labels import (
     select_pseudo_labels,
 )
 from ..utils.similarity_warp import (
+    inside_crop,
     sample_similarity,
     similarity_ranges,
     transform_points,
     warp_images,
 )
-from .semi_supervised_topdown import SemiSupervisedTopdownPoseEstimator, current_iter
+from .semi_supervised_data import current_iter
+from .semi_supervised_topdown import SemiSupervisedTopdownPoseEstimator
 
 _SELF_TRAINING_KEYS = ('start_iter', 'round_iters', 'target_scales', 'keep_ratio',
                        'loss_weight')
@@ -176,8 +178,8 @@ class SelfTrainingTopdownPoseEstimator(SemiSupervisedTopdownPoseEstimator):
         to_input = mu_hm.new_tensor([w / hm_w, h / hm_h])
         matrices = sample_similarity(b, (w, h), device=inputs_u.device, **self.transform)
         target = transform_points(mu_hm * to_input, matrices)
-        inside = ((target >= 0) & (target <= target.new_tensor([w - 1, h - 1]))).all(-1)
-        weight = select_pseudo_labels(b_hm.mean(-1), inside, self.keep_ratio)
+        weight = select_pseudo_labels(b_hm.mean(-1), inside_crop(target, (w, h)),
+                                      self.keep_ratio)
         coords, _, heatmaps = self.head.forward_moments(
             self.extract_feat(warp_images(inputs_u, matrices.to(inputs_u.dtype))))
         loss = laplace_kl_loss(heatmaps, target / to_input, weight, target_scale=target_scale)

@@ -1,5 +1,12 @@
-"""The batch format of the semi-supervised estimators: ``dict(labeled=batch, unlabeled=batch)``."""
+"""What the semi-supervised estimators share: the batch format and the runner's iteration."""
 from typing import Tuple
+
+from mmengine.logging import MessageHub
+
+
+def current_iter() -> int:
+    """The runner's iteration (restored by ``--resume``); 0 outside a runner."""
+    return int(MessageHub.get_current_instance().get_info('iter') or 0)
 
 
 def split_semi_supervised_data(data: dict, owner: str) -> Tuple[dict, dict]:

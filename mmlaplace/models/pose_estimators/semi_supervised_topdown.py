@@ -2,18 +2,12 @@
 from collections import OrderedDict
 from typing import Dict, Optional
 
-from mmengine.logging import MessageHub
 from mmengine.optim import OptimWrapper
 from mmpose.models.pose_estimators import TopdownPoseEstimator
 from mmpose.utils.typing import ConfigType, OptConfigType, OptMultiConfig
 from torch import Tensor
 
-from .semi_supervised_data import split_semi_supervised_data
-
-
-def current_iter() -> int:
-    """The runner's iteration (restored by ``--resume``); 0 outside a runner."""
-    return int(MessageHub.get_current_instance().get_info('iter') or 0)
+from .semi_supervised_data import current_iter, split_semi_supervised_data
 
 
 class SemiSupervisedTopdownPoseEstimator(TopdownPoseEstimator):

@@ -22,6 +22,7 @@ import torch
 from torch import Tensor
 
 from ..losses.functional import laplace_kl
+from .similarity_warp import inside_crop
 
 __all__ = ['search_latent_landmarks']
 
@@ -103,8 +104,7 @@ def search_latent_landmarks(mu: Tensor,
         data = laplace_kl(mu[:, :, None], scales[:, :, None], cand, float(target_scale))
         cost = prior + data.sum(-1) / (2 * float(sigma2) ** 2)  # (B, K, N)
         if size is not None:
-            w, h = float(size[0]), float(size[1])
-            outside = ((cand < 0) | (cand > cand.new_tensor([w - 1, h - 1]))).any(-1)
+            outside = ~inside_crop(cand, size)
             outside[..., 0] = False  # the observation stays a candidate
             cost = cost.masked_fill(outside, float('inf'))
         best = cost.argmin(-1)  # the first minimum: the nearest candidate

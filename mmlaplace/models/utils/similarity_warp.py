@@ -24,8 +24,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-__all__ = ['sample_similarity', 'similarity_ranges', 'transform_points', 'invert_affine',
-           'warp_images', 'affine_scale']
+__all__ = ['sample_similarity', 'similarity_ranges', 'transform_points', 'inside_crop',
+           'invert_affine', 'warp_images', 'affine_scale']
 
 #: the keys of a ``transform`` config (:func:`sample_similarity`'s ranges)
 SIMILARITY_KEYS = ('rotate', 'scale', 'shift')
@@ -129,6 +129,24 @@ def transform_points(points: Tensor, matrices: Tensor) -> Tensor:
                          f'{tuple(points.shape)}')
     matrices = matrices.to(points.dtype)
     return points @ matrices[:, :, :2].transpose(1, 2) + matrices[:, None, :, 2]
+
+
+def inside_crop(points: Tensor, size: Sequence[float]) -> Tensor:
+    """Whether points (..., 2) lie in the crop ``[0, W - 1] x [0, H - 1]`` (pixel centres).
+
+    Args:
+        points (Tensor): ``(x, y)`` in pixels, shape (..., 2).
+        size (Sequence[float]): The crop ``(W, H)``.
+
+    Returns:
+        Tensor: Bool, shape (...).
+
+    Example:
+        >>> inside_crop(torch.tensor([[0.0, 7.0], [8.0, 1.0], [-0.5, 3.0]]), (8, 8))
+        tensor([ True, False, False])
+    """
+    last = points.new_tensor([float(size[0]) - 1, float(size[1]) - 1])
+    return ((points >= 0) & (points <= last)).all(-1)
 
 
 def invert_affine(matrices: Tensor) -> Tensor:

@@ -26,23 +26,28 @@ K, SIZE = 5, 32
 pytestmark = pytest.mark.usefixtures('one_thread')
 
 
-def build_model(**kwargs) -> AdversarialTopdownPoseEstimator:
-    """RCN (1/16 width, no dropout) + SoftArgmaxHead + a small D: deterministic on the CPU."""
+def build_tiny(estimator: type, **kwargs):
+    """``estimator`` on RCN (1/16 width, no dropout) + SoftArgmaxHead + LaplaceKL, seeded and
+    initialized: deterministic on the CPU (shared by the semi-supervised estimators' tests)."""
     cfg = dict(
         backbone=dict(type='RCN', num_keypoints=K, width=1 / 16, dropout=0.0),
         head=dict(type='SoftArgmaxHead', in_channels=K, num_keypoints=K, final_layer=None,
                   loss=dict(type='LaplaceKLLoss'),
                   decoder=dict(type='RegressionLabel', input_size=(SIZE, SIZE))),
-        discriminator=dict(type='HeatmapPatchDiscriminator', in_channels=K + 3,
-                           base_channels=8),
         data_preprocessor=dict(type='PoseDataPreprocessor', mean=[128.0] * 3,
                                std=[64.0] * 3))
     cfg.update(kwargs)
     torch.manual_seed(0)
     with DefaultScope.overwrite_default_scope('mmpose'):
-        model = AdversarialTopdownPoseEstimator(**cfg)
+        model = estimator(**cfg)
     model.init_weights()
     return model
+
+
+def build_model(**kwargs) -> AdversarialTopdownPoseEstimator:
+    """The tiny model + a small D."""
+    disc = dict(type='HeatmapPatchDiscriminator', in_channels=K + 3, base_channels=8)
+    return build_tiny(AdversarialTopdownPoseEstimator, **{'discriminator': disc, **kwargs})
 
 
 def make_batch(n: int, seed: int, weights=None) -> Dict[str, list]:

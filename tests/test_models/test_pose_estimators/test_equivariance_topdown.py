@@ -2,8 +2,12 @@
 import pytest
 import torch
 from mmengine.optim import OptimWrapper
-from mmengine.registry import DefaultScope
-from test_adversarial_topdown import SIZE, K, make_batch  # same folder (rootdir sys.path)
+from test_adversarial_topdown import (  # same folder (rootdir sys.path)
+    K,
+    build_tiny,
+    make_batch,
+    make_data,
+)
 
 import mmlaplace.models  # noqa: F401
 from mmlaplace.models.pose_estimators import EquivarianceTopdownPoseEstimator
@@ -12,23 +16,7 @@ pytestmark = pytest.mark.usefixtures('one_thread')
 
 
 def build_model(**kwargs) -> EquivarianceTopdownPoseEstimator:
-    cfg = dict(
-        backbone=dict(type='RCN', num_keypoints=K, width=1 / 16, dropout=0.0),
-        head=dict(type='SoftArgmaxHead', in_channels=K, num_keypoints=K, final_layer=None,
-                  loss=dict(type='LaplaceKLLoss'),
-                  decoder=dict(type='RegressionLabel', input_size=(SIZE, SIZE))),
-        data_preprocessor=dict(type='PoseDataPreprocessor', mean=[128.0] * 3,
-                               std=[64.0] * 3))
-    cfg.update(kwargs)
-    torch.manual_seed(0)
-    with DefaultScope.overwrite_default_scope('mmpose'):
-        model = EquivarianceTopdownPoseEstimator(**cfg)
-    model.init_weights()
-    return model
-
-
-def _data():
-    return dict(labeled=make_batch(2, seed=1), unlabeled=make_batch(3, seed=2))
+    return build_tiny(EquivarianceTopdownPoseEstimator, **kwargs)
 
 
 @pytest.mark.parametrize('kind', ['distance', 'laplace_kl'])
@@ -39,7 +27,7 @@ def test_train_step_gives_every_parameter_a_finite_gradient_and_logs(kind):
     grads = {}
     for n, p in model.named_parameters():
         p.register_hook(lambda g, n=n: grads.__setitem__(n, g.clone()))
-    log = model.train_step(_data(), optim)
+    log = model.train_step(make_data(), optim)
     assert {'loss', 'sup_loss_kpt', 'elt_loss', 'elt_distance'} <= set(log)
     assert all(torch.isfinite(v).all() for v in log.values())
     params = [n for n, p in model.named_parameters() if p.requires_grad]
@@ -55,12 +43,12 @@ def test_the_term_uses_the_unlabeled_and_elt_labeled_images(monkeypatch):
     original = model.equivariance_terms
     monkeypatch.setattr(model, 'equivariance_terms',
                         lambda images: seen.append(images.shape[0]) or original(images))
-    model.train_step(_data(), OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.0)))
+    model.train_step(make_data(), OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.0)))
     assert seen == [1 + 3]
 
 
 def test_weight_zero_is_exactly_the_supervised_update():
-    data = _data()
+    data = make_data()
     elt = build_model(equivariance_loss=dict(type='EquivarianceLoss', loss_weight=0.0))
     sup = build_model(equivariance_loss=dict(type='EquivarianceLoss', loss_weight=0.0))
     torch.manual_seed(1)
@@ -81,11 +69,11 @@ def test_warmup_ramps_the_weight(monkeypatch):
     hub = MessageHub.get_current_instance()
     hub.update_info('iter', 0)
     torch.manual_seed(3)
-    log = model.train_step(_data(), OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.0)))
+    log = model.train_step(make_data(), OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.0)))
     assert float(log['loss']) == pytest.approx(
         float(log['sup_loss_kpt']) + 0.25 * float(log['elt_loss']), rel=1e-5)
     hub.update_info('iter', 10)
-    log = model.train_step(_data(), OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.0)))
+    log = model.train_step(make_data(), OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.0)))
     assert float(log['loss']) == pytest.approx(
         float(log['sup_loss_kpt']) + float(log['elt_loss']), rel=1e-5)
     hub.update_info('iter', 0)

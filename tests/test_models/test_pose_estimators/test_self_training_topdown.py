@@ -3,8 +3,12 @@ import pytest
 import torch
 from mmengine.logging import MessageHub
 from mmengine.optim import OptimWrapper
-from mmengine.registry import DefaultScope
-from test_adversarial_topdown import SIZE, K, make_batch  # same folder (rootdir sys.path)
+from test_adversarial_topdown import (  # same folder (rootdir sys.path)
+    K,
+    build_tiny,
+    make_batch,
+    make_data,
+)
 
 import mmlaplace.models  # noqa: F401
 from mmlaplace.models.pose_estimators import SelfTrainingTopdownPoseEstimator
@@ -15,24 +19,8 @@ NO_WARP = dict(rotate=0.0, scale=(1.0, 1.0), shift=0.0)
 
 
 def build_model(**kwargs) -> SelfTrainingTopdownPoseEstimator:
-    cfg = dict(
-        backbone=dict(type='RCN', num_keypoints=K, width=1 / 16, dropout=0.0),
-        head=dict(type='SoftArgmaxHead', in_channels=K, num_keypoints=K, final_layer=None,
-                  loss=dict(type='LaplaceKLLoss'),
-                  decoder=dict(type='RegressionLabel', input_size=(SIZE, SIZE))),
-        data_preprocessor=dict(type='PoseDataPreprocessor', mean=[128.0] * 3,
-                               std=[64.0] * 3),
-        self_training=dict(start_iter=2, round_iters=3, target_scales=(4.0, 1.0)))
-    cfg.update(kwargs)
-    torch.manual_seed(0)
-    with DefaultScope.overwrite_default_scope('mmpose'):
-        model = SelfTrainingTopdownPoseEstimator(**cfg)
-    model.init_weights()
-    return model
-
-
-def _data():
-    return dict(labeled=make_batch(2, seed=1), unlabeled=make_batch(3, seed=2))
+    schedule = dict(start_iter=2, round_iters=3, target_scales=(4.0, 1.0))
+    return build_tiny(SelfTrainingTopdownPoseEstimator, **{'self_training': schedule, **kwargs})
 
 
 @pytest.fixture
@@ -53,7 +41,7 @@ def _sgd(model, lr=0.0):
 def test_labeled_only_before_start_iter(at_iter):
     model = build_model()
     at_iter(1)
-    log = model.train_step(_data(), _sgd(model))
+    log = model.train_step(make_data(), _sgd(model))
     assert 'stc_loss' not in log and int(model.teacher_round) == -1
     assert float(log['loss']) == pytest.approx(float(log['sup_loss_kpt']))
 
@@ -65,7 +53,7 @@ def test_train_step_gives_every_student_parameter_a_finite_gradient(at_iter):
     for n, p in model.named_parameters():
         if p.requires_grad:
                 p.register_hook(lambda g, n=n: grads.__setitem__(n, g.clone()))
-    log = model.train_step(_data(), _sgd(model))
+    log = model.train_step(make_data(), _sgd(model))
     assert {'loss', 'sup_loss_kpt', 'stc_loss', 'stc_target_scale', 'stc_kept',
             'stc_distance'} <= set(log)
     assert all(torch.isfinite(v).all() for v in log.values())
@@ -85,7 +73,7 @@ def test_rounds_refresh_the_teacher_and_follow_the_curriculum(at_iter):
     scales, rounds = [], []
     for it in range(2, 9):  # rounds 0 (2-4), 1 (5-7), 2 (8)
         at_iter(it)
-        log = model.train_step(_data(), optim)
+        log = model.train_step(make_data(), optim)
         scales.append(float(log['stc_target_scale']))
         rounds.append(int(model.teacher_round))
     assert rounds == [0, 0, 0, 1, 1, 1, 2]
@@ -101,9 +89,9 @@ def test_rounds_refresh_the_teacher_and_follow_the_curriculum(at_iter):
 def test_teacher_and_round_survive_a_state_dict_round_trip(at_iter):
     model = build_model()
     at_iter(2)
-    model.train_step(_data(), _sgd(model, lr=0.05))
+    model.train_step(make_data(), _sgd(model, lr=0.05))
     at_iter(3)
-    model.train_step(_data(), _sgd(model, lr=0.05))
+    model.train_step(make_data(), _sgd(model, lr=0.05))
     state = model.state_dict()
     assert 'teacher_round' in state and any(k.startswith('teacher.') for k in state)
     fresh = build_model()
@@ -115,7 +103,7 @@ def test_teacher_and_round_survive_a_state_dict_round_trip(at_iter):
     # the resumed run continues round 0 with the same teacher (no refresh at iter 4)
     before = {k: v.clone() for k, v in fresh.teacher.state_dict().items()}
     at_iter(4)
-    fresh.train_step(_data(), _sgd(fresh, lr=0.05))
+    fresh.train_step(make_data(), _sgd(fresh, lr=0.05))
     for k, v in fresh.teacher.state_dict().items():
         torch.testing.assert_close(v, before[k], msg=k)
 
@@ -127,7 +115,7 @@ def test_a_teacher_equal_to_the_student_without_warp_gives_the_pseudo_label_loss
         start_iter=0, round_iters=10, target_scales=(2.0,), loss_weight=1.0))
     model.eval()  # same BN behaviour for the teacher and the student
     at_iter(0)
-    data = model.data_preprocessor(_data()['unlabeled'], True)
+    data = model.data_preprocessor(make_data()['unlabeled'], True)
     terms = model.unlabeled_terms(None, data['inputs'])
     _, b, _ = model.head.forward_moments(model.extract_feat(data['inputs']))
     b = b.double().clamp_min(1e-6)
@@ -142,7 +130,7 @@ def test_selection_keeps_the_most_confident_fraction(at_iter):
     model = build_model(transform=NO_WARP, self_training=dict(
         start_iter=0, round_iters=10, keep_ratio=0.5))
     at_iter(0)
-    data = model.data_preprocessor(_data()['unlabeled'], True)
+    data = model.data_preprocessor(make_data()['unlabeled'], True)
     terms = model.unlabeled_terms(None, data['inputs'])
     assert 0.45 <= float(terms['stc_kept']) <= 0.55
 
